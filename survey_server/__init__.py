@@ -1,0 +1,79 @@
+"""The survey server: a Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from .extensions import babel, csrf, db, limiter, locale_from_request, migrate
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Shared CSS, fonts, icons and audio prompts live at the top of the repository (STYLE.md).
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the application. ``test_config`` overrides the environment's configuration."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        static_folder=str(STATIC_DIR),
+    )
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(instance_path, test_config))
+
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    babel.init_app(app, locale_selector=locale_from_request)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        _configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
+
+    from . import cli, formatting, forms_registry
+    from .api import bp as api_bp
+    from .web import bp as web_bp
+
+    forms_registry.init_app(app)
+    formatting.init_app(app)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(api_bp)
+    cli.init_app(app)
+    return app
+
+
+def _configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
+    """SQLite: WAL, foreign keys, busy timeout, synchronous=FULL and write transactions that
+    take the write lock up front (BEGIN IMMEDIATE), so that concurrent writers wait for each
+    other instead of failing with "database is locked" half way through."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

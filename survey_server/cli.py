@@ -1,0 +1,86 @@
+"""Command line: ``flask --app survey_server …`` (see contract.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+from .models import utcnow
+from .services import credentials, demo
+
+demo_cli = AppGroup("demo", help="The demo province.")
+device_cli = AppGroup("device", help="Kiosk devices.")
+key_cli = AppGroup("integration-key", help="Keys for the provincial dossier system.")
+
+
+def init_app(app: Flask) -> None:
+    for group in (demo_cli, device_cli, key_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(urls)
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Load the demo province once; does nothing when data is already there."""
+    if demo.demo_loaded(db.session):
+        click.echo("Dữ liệu đã có sẵn: không nạp lại tỉnh mẫu.")
+        return
+    click.echo("Đang nạp tỉnh mẫu (3 tháng hồ sơ và phiếu đánh giá)…")
+    summary = demo.seed_demo(db.session, utcnow())
+    tokens_file = Path(current_app.instance_path) / "demo_devices.json"
+    tokens_file.write_text(json.dumps(summary.devices, indent=2))
+    tokens_file.chmod(0o600)
+    click.echo(
+        f"Đã nạp: {summary.units} đơn vị, {summary.centres} trung tâm, {summary.counters} quầy, "
+        f"{summary.officers} công chức, {summary.dossiers} hồ sơ, {summary.responses} phiếu, "
+        f"{summary.reports} phản ánh nhũng nhiễu chờ xử lý."
+    )
+    click.echo(f"Mã ghép nối các kiosk mẫu: {tokens_file}")
+
+
+@click.command("urls")
+def urls() -> None:
+    """Print the addresses to open."""
+    from sqlalchemy import select
+
+    from .models import Dossier
+
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"Trang chủ:        {base}/")
+    # Only what this installation serves: the kiosk, dashboard and receipts are blueprints.
+    if "kiosk" in current_app.blueprints:
+        click.echo(f"Kiosk:            {base}/kiosk/")
+    if "dashboard" in current_app.blueprints:
+        click.echo(f"Trang quản trị:   {base}/dashboard/")
+    sample = db.session.scalar(select(Dossier.code).order_by(Dossier.id.desc()).limit(1))
+    if sample and "qr" in current_app.blueprints:
+        click.echo(f"Phiếu hẹn mẫu:    {base}/receipt/{sample}")
+    click.echo(f"Kiểm tra hệ thống: {base}/healthz")
+
+
+@device_cli.command("register")
+@click.option("--counter", "counter_code", required=True, help="Counter code, e.g. DBP-01.")
+@click.option("--name", default=None, help="A name to recognise the kiosk by.")
+def device_register(counter_code: str, name: str | None) -> None:
+    """Register a kiosk at a counter and print its token once."""
+    try:
+        device, token = credentials.register_device(db.session, counter_code, name, actor="cli")
+    except credentials.UnknownCounter:
+        raise click.ClickException(f"Không có quầy mã '{counter_code}'.") from None
+    click.echo(f"Đã đăng ký thiết bị #{device.id} ({device.name}) tại quầy {counter_code}.")
+    click.echo("Mã thiết bị (chỉ hiện một lần, hãy nhập vào kiosk ngay):")
+    click.echo(token)
+
+
+@key_cli.command("create")
+@click.option("--name", required=True, help="Who uses the key, e.g. 'Hệ thống một cửa tỉnh'.")
+def integration_key_create(name: str) -> None:
+    """Create a key for the dossier system and print it once."""
+    key, secret = credentials.create_integration_key(db.session, name, actor="cli")
+    click.echo(f"Đã tạo khóa tích hợp #{key.id} ({name}). Khóa (chỉ hiện một lần):")
+    click.echo(secret)

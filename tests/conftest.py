@@ -1,0 +1,113 @@
+"""Fixtures: the app on SQLite (default) or on the real PostgreSQL server of the session."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+
+from builders import World, build_world  # noqa: E402  (tests/ is on sys.path)
+from pg_support import PostgresServer
+from survey_server import create_app
+from survey_server.extensions import db
+
+TEST_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "WTF_CSRF_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+_database_numbers = itertools.count()
+
+
+def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    os.environ["INSTANCE_PATH"] = str(instance)
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once; each test gets a copy of the file."""
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    path = directory / "template.db"
+    app = make_app(f"sqlite:///{path}", directory)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server, with a migrated template database.
+
+    No skip: if the server cannot start, the PostgreSQL tests fail (CI must run them).
+    """
+    server = PostgresServer().start()
+    try:
+        server.execute("CREATE DATABASE survey_template")
+        app = make_app(server.url("survey_template"), Path(server.root))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` unless a test module parametrizes it (indirect) with ``postgresql``."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"test_{next(_database_numbers)}"
+    server.execute(f"CREATE DATABASE {name} TEMPLATE survey_template")
+    try:
+        yield server.url(name)
+    finally:
+        server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(database_url, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """A small province: one unit, centre, counter, three officers, a kiosk and a key."""
+    with app.app_context():
+        return build_world(db.session)

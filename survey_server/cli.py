@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import utcnow
@@ -44,6 +44,7 @@ def demo_seed() -> None:
 
 
 @click.command("urls")
+@with_appcontext
 def urls() -> None:
     """Print the addresses to open."""
     from sqlalchemy import select

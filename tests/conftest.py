@@ -30,8 +30,10 @@ _database_numbers = itertools.count()
 
 
 def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    """The app for a test; an override of None removes that setting (the default applies)."""
     os.environ["INSTANCE_PATH"] = str(instance)
-    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+    return create_app({key: value for key, value in config.items() if value is not None})
 
 
 @pytest.fixture(scope="session")

@@ -95,10 +95,9 @@ def _validate(session: Session, body: Any) -> DossierFacts:
     if "procedure" not in fields and not (isinstance(procedure, str) and len(procedure) <= 500):
         fields["procedure"] = "invalid_text"
 
-    times: dict[str, dt.datetime | None] = {}
-    for key in ("received_at", "due_at", "returned_at"):
+    times: dict[str, dt.datetime | None] = dict.fromkeys(("received_at", "due_at", "returned_at"))
+    for key in times:
         if key in fields or body.get(key) is None:
-            times[key] = None
             continue
         try:
             times[key] = parse_iso_datetime(body[key])

@@ -1,0 +1,7 @@
+"""``python -m rating``: see rating.cli."""
+
+import sys
+
+from rating.cli import main
+
+sys.exit(main())

@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app survey_server
 STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard survey_server/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
+# Debian packages the tests use (the PostgreSQL server is handled by the script itself).
+SYSTEM_PACKAGES := chromium zbar-tools libzbar0
 
 .PHONY: run test lint install translations extract-messages clean
 
@@ -18,7 +20,7 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install
-	scripts/install-system-deps
+	scripts/install-system-deps $(SYSTEM_PACKAGES)
 	$(MAKE) lint
 	$(BIN)/pytest
 
@@ -39,9 +41,9 @@ $(STAMP): pyproject.toml
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile -i $< -o $@
 
+# Refresh the template and catalogues after changing user-facing text (see the script).
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o survey_server/translations/messages.pot .
-	$(BIN)/pybabel update -i survey_server/translations/messages.pot -d survey_server/translations --no-fuzzy-matching
+	scripts/i18n-sync
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

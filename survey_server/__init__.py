@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import load_config
-from .extensions import babel, csrf, db, limiter, locale_from_request, migrate
+from .extensions import babel, csrf, db, limiter, locale_from_request, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Shared CSS, fonts, icons and audio prompts live at the top of the repository (STYLE.md).
@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=locale_from_request)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     with app.app_context():
         _configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
 

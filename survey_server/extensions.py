@@ -6,6 +6,7 @@ from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -42,3 +43,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+# The user loader and the login view are the dashboard's (survey_server/dashboard/).
+login_manager = LoginManager()
+login_manager.login_view = "dashboard.login"

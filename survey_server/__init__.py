@@ -45,7 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
 
-    from . import cli, formatting, forms_registry
+    from . import auth, cli, formatting, forms_registry  # noqa: F401  (auth: the user loader)
     from .api import bp as api_bp
     from .web import bp as web_bp
 

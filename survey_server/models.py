@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -279,7 +280,7 @@ class RefusedSubmission(db.Model):  # type: ignore[name-defined,misc]
     body_excerpt: Mapped[str | None] = mapped_column(Text)
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     """A dashboard account: province admin, unit head or viewer."""
 
     __tablename__ = "users"

@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy.orm import Session
 
+from survey_server import create_app
 from survey_server.models import Centre, Counter, Officer, Unit
 from survey_server.services import credentials
 
 BACKENDS = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
+
+TEST_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "WTF_CSRF_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    """The app for a test; an override of None removes that setting (the default applies)."""
+    os.environ["INSTANCE_PATH"] = str(instance)
+    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+    return create_app({key: value for key, value in config.items() if value is not None})
+
 
 RECEIVED = dt.datetime(2026, 10, 5, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 

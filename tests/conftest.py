@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
-from builders import World, build_world  # noqa: E402  (tests/ is on sys.path)
+from builders import World, build_world, make_app  # noqa: E402  (tests/ is on sys.path)
 from pg_support import PostgresServer
-from survey_server import create_app
 from survey_server.extensions import db
 
-TEST_CONFIG: dict[str, Any] = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key-not-for-production",
-    "WTF_CSRF_ENABLED": True,
-    "RATELIMIT_STORAGE_URI": "memory://",
-}
-
 _database_numbers = itertools.count()
-
-
-def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
-    """The app for a test; an override of None removes that setting (the default applies)."""
-    os.environ["INSTANCE_PATH"] = str(instance)
-    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
-    return create_app({key: value for key, value in config.items() if value is not None})
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import make_app
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from builders import make_app
 from survey_server import create_app
 from survey_server.extensions import db
 

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import make_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from builders import BACKENDS
+from builders import BACKENDS, make_app
 from pg_support import PostgresServer
 from survey_server.extensions import db
 

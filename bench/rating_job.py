@@ -1,0 +1,277 @@
+"""Benchmark of the monthly rating job on SQLite (run by ``make bench``, never by the tests).
+
+Builds a synthetic month (default: 1,000,000 forms, 20,000 officers, 1,500,000 dossiers, and the
+same at one tenth of that size), then measures, each in its own process so that the peak memory
+is its own:
+
+- ``bare``: one bare GROUP BY over the same forms table (valid forms of the month per officer),
+- ``job``: the rating job for the month (every unit, results stored), and
+- ``rerun``: the job again on the same data (nothing changed, nothing stored).
+
+    .venv/bin/python bench/rating_job.py                 # full size and one tenth
+    .venv/bin/python bench/rating_job.py --scale 0.01    # 10,000 forms … and 1,000 forms
+
+Target (issue 5): the job within 3x the bare GROUP BY, peak memory under 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MONTH = dt.date(2026, 10, 1)
+# October 2026 in Asia/Ho_Chi_Minh, as naive UTC the way the models store it on SQLite.
+MONTH_START_UTC = "2026-09-30 17:00:00"
+MONTH_SECONDS = 31 * 24 * 3600
+OFFICERS_PER_UNIT = 100
+RECEPTION_PER_UNIT = 40  # the other 60 resolve dossiers
+
+
+def _app(db_path: Path, instance: Path) -> object:
+    os.environ["INSTANCE_PATH"] = str(instance)
+    from survey_server import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+            "SECRET_KEY": "bench",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+def build(db_path: Path, forms: int, officers: int, dossiers: int) -> None:
+    """Migrate an empty database, then fill it with INSERT … SELECT (no Python loop per row)."""
+    from flask_migrate import upgrade
+
+    app = _app(db_path, db_path.parent / "instance")
+    with app.app_context():  # type: ignore[attr-defined]
+        upgrade()
+        from survey_server.extensions import db
+
+        db.engine.dispose()
+    units = max(1, officers // OFFICERS_PER_UNIT)
+    connection = sqlite3.connect(db_path)
+    connection.execute("PRAGMA synchronous=OFF")
+    seq = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)"
+    start = MONTH_START_UTC
+    run = connection.execute
+    run(
+        f"{seq} INSERT INTO units (id, code, name, level, active) "
+        "SELECT n, printf('U%04d', n), printf('Đơn vị %d', n), 'commune', 1 FROM seq",
+        (units,),
+    )
+    run(
+        "INSERT INTO centres (id, code, name, unit_id, networks) "
+        "SELECT id, 'C' || code, 'Trung tâm ' || code, id, '[]' FROM units"
+    )
+    # Officer n belongs to unit (n-1)/100 + 1; the first 40 of each unit are at the desk.
+    run(
+        f"{seq} INSERT INTO officers (id, code, name, unit_id, staff_group, active) "
+        "SELECT n, printf('CB%06d', n), printf('Cán bộ %d', n), (n - 1) / ? + 1, "
+        "CASE WHEN (n - 1) % ? < ? THEN 'reception' ELSE 'resolver' END, 1 FROM seq",
+        (officers, OFFICERS_PER_UNIT, OFFICERS_PER_UNIT, RECEPTION_PER_UNIT),
+    )
+    per_unit_resolvers = OFFICERS_PER_UNIT - RECEPTION_PER_UNIT
+    # Dossier n: unit n % units; returned in the month except 1 in 20; 1 in 12 is late.
+    # Every other choice uses n / units, so that it does not depend on the unit.
+    run(
+        seq.replace("?", ":n")
+        + " INSERT INTO dossiers (id, code, procedure, unit_id, centre_id, received_at, "
+        "due_at, returned_at, reception_officer_id, created_at, updated_at) "
+        "SELECT n, printf('HS%08d', n), 'Đăng ký khai sinh', n % :units + 1, n % :units + 1, "
+        "datetime(:start, '+' || (n * 7919 % :secs) || ' seconds', '-3 days') || '.000000', "
+        "datetime(:start, '+' || (n * 7919 % :secs) || ' seconds', "
+        "  CASE WHEN n / :units % 12 = 0 THEN '-1 days' ELSE '+2 days' END) || '.000000', "
+        "CASE WHEN n / :units % 20 = 19 THEN NULL ELSE "
+        "  datetime(:start, '+' || (n * 7919 % :secs) || ' seconds') || '.000000' END, "
+        "(n % :units) * :per_unit + 1 + (n / :units * 7 % :reception), "
+        "datetime(:start) || '.000000', datetime(:start) || '.000000' FROM seq",
+        {
+            "n": dossiers,
+            "units": units,
+            "start": start,
+            "secs": MONTH_SECONDS,
+            "per_unit": OFFICERS_PER_UNIT,
+            "reception": RECEPTION_PER_UNIT,
+        },
+    )
+    first_resolver = f"(d.unit_id - 1) * {OFFICERS_PER_UNIT} + {RECEPTION_PER_UNIT} + 1"
+    run(
+        "INSERT INTO dossier_resolvers (dossier_id, officer_id) "
+        f"SELECT d.id, {first_resolver} + (d.id / {units} * 13 % {per_unit_resolvers}) "
+        "FROM dossiers d"
+    )
+    # A third of the dossiers have a second resolver.
+    run(
+        "INSERT INTO dossier_resolvers (dossier_id, officer_id) "
+        f"SELECT d.id, {first_resolver} + ((d.id / {units} * 13 + 1) % {per_unit_resolvers}) "
+        f"FROM dossiers d WHERE d.id / {units} % 3 = 0"
+    )
+    # Half the late dossiers name who was responsible: their first resolver.
+    run(
+        "INSERT INTO dossier_late_responsible (dossier_id, officer_id) "
+        f"SELECT d.id, {first_resolver} + (d.id / {units} * 13 % {per_unit_resolvers}) "
+        f"FROM dossiers d WHERE d.id / {units} % 24 = 0"
+    )
+    # Forms: 2 in 5 are phieu2 about dossier n (one per dossier), the others phieu1 naming a
+    # desk officer. overall: 3 % ones, 3 % twos, 8 % threes, 26 % fours, 60 % fives.
+    overall = (
+        "CASE WHEN n * 37 % 100 < 3 THEN 1 WHEN n * 37 % 100 < 6 THEN 2 "
+        "WHEN n * 37 % 100 < 14 THEN 3 WHEN n * 37 % 100 < 40 THEN 4 ELSE 5 END"
+    )
+    run(
+        seq.replace("?", ":n")
+        + " INSERT INTO responses (id, client_id, form, form_version, dossier_id, channel, "
+        "answers, overall, answered_at, received_at, lang, valid, flags, content_hash) "
+        "SELECT n, printf('%036d', n), "
+        "CASE WHEN n / :units % 5 < 2 THEN 'phieu2' ELSE 'phieu1' END, 1, "
+        "CASE WHEN n / :units % 5 < 2 THEN n ELSE NULL END, 'kiosk', "
+        f"'{{\"overall\": ' || ({overall}) || '}}', {overall}, "
+        "datetime(:start, '+' || (n * 104729 % :secs) || ' seconds') || '.000000', "
+        "datetime(:start, '+' || (n * 104729 % :secs) || ' seconds') || '.000000', "
+        "'vi', n % 97 <> 0, '[]', printf('%064d', n) FROM seq",
+        {"n": forms, "start": start, "secs": MONTH_SECONDS, "units": units},
+    )
+    run(
+        "INSERT INTO response_officers (response_id, officer_id) "
+        "SELECT r.id, dr.officer_id FROM responses r "
+        "JOIN dossier_resolvers dr ON dr.dossier_id = r.dossier_id WHERE r.form = 'phieu2'"
+    )
+    run(
+        "INSERT INTO response_officers (response_id, officer_id) "
+        f"SELECT r.id, (r.id % {units}) * {OFFICERS_PER_UNIT} + 1 + (r.id / {units} * 11 % "
+        f"{RECEPTION_PER_UNIT}) FROM responses r WHERE r.form = 'phieu1'"
+    )
+    # A misconduct report for 1 form in 2,000: a third pending, a third confirmed.
+    run(
+        "INSERT INTO misconduct_reports (response_id, officer_id, status, created_at) "
+        "SELECT ro.response_id, ro.officer_id, "
+        "CASE ro.response_id / 7 % 3 WHEN 0 THEN 'pending' WHEN 1 THEN 'confirmed' "
+        "ELSE 'rejected' END, r.received_at "
+        "FROM response_officers ro JOIN responses r ON r.id = ro.response_id "
+        f"WHERE ro.response_id / {units} % 2000 = 0"
+    )
+    run(
+        "INSERT INTO officer_month_records (officer_id, month, violations, disciplined, "
+        "recorded_at) SELECT id, ?, id / 50 % 4, id % 200 = 0, datetime('now') || '.000000' "
+        "FROM officers WHERE id % 50 = 0",
+        (MONTH.isoformat(),),
+    )
+    connection.commit()
+    run("ANALYZE")
+    connection.close()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(kind: str, db_path: Path) -> dict[str, float]:
+    """Run one measurement in this (fresh) process; print its seconds and peak memory."""
+    app = _app(db_path, db_path.parent / "instance")
+    from sqlalchemy import text
+
+    from survey_server.extensions import db
+    from survey_server.services import rating_job
+    from survey_server.timeutil import month_bounds
+
+    with app.app_context():  # type: ignore[attr-defined]
+        start, end = month_bounds(MONTH.year, MONTH.month)
+        stored = 0
+        began = time.perf_counter()
+        if kind == "bare":
+            rating_job.widen_sqlite_cache(db.session)  # the same connection settings as the job
+            # The same join and filter the job needs for forms, with nothing else.
+            rows = db.session.execute(
+                text(
+                    "SELECT ro.officer_id, count(*) FROM responses r "
+                    "JOIN response_officers ro ON ro.response_id = r.id "
+                    "WHERE r.valid AND r.answered_at >= :start AND r.answered_at < :end "
+                    "GROUP BY ro.officer_id"
+                ),
+                {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)},
+            ).all()
+            stored = len(rows)
+        else:
+            now = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
+            summary = rating_job.run_month(db.session, MONTH, now)
+            stored = summary.stored
+        seconds = time.perf_counter() - began
+        db.session.remove()
+        db.engine.dispose()
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "rows": stored}
+
+
+def _child(kind: str, db_path: Path) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--measure", kind, "--db", str(db_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def bench(scale: float, folder: Path) -> None:
+    forms, officers, dossiers = (round(n * scale) for n in (1_000_000, 20_000, 1_500_000))
+    db_path = folder / f"bench-{forms}.db"
+    began = time.perf_counter()
+    build(db_path, forms, officers, dossiers)
+    built = time.perf_counter() - began
+    size = db_path.stat().st_size / 2**20
+    print(
+        f"size: {forms:,} forms, {officers:,} officers, {dossiers:,} dossiers "
+        f"({max(1, officers // OFFICERS_PER_UNIT)} units); built in {built:.1f} s, {size:.0f} MB"
+    )
+    _child("bare", db_path)  # warm the page cache so that both measurements find it warm
+    bare = _child("bare", db_path)
+    job = _child("job", db_path)
+    rerun = _child("job", db_path)
+    print(f"  bare GROUP BY : {bare['seconds']:7.2f} s  peak {bare['peak_mb']:6.0f} MB")
+    print(
+        f"  rating job    : {job['seconds']:7.2f} s  peak {job['peak_mb']:6.0f} MB  "
+        f"({job['rows']:,.0f} results stored; {job['seconds'] / bare['seconds']:.2f}x bare)"
+    )
+    print(
+        f"  job, same data: {rerun['seconds']:7.2f} s  peak {rerun['peak_mb']:6.0f} MB  "
+        f"({rerun['rows']:,.0f} stored; {rerun['seconds'] / bare['seconds']:.2f}x bare)"
+    )
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000,000 forms")
+    parser.add_argument("--keep", type=Path, help="build the databases in this folder")
+    parser.add_argument("--measure", choices=("bare", "job"), help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.db)))
+        return
+    print(
+        f"SQLite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = args.keep or Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        for scale in (args.scale, args.scale / 10):
+            bench(scale, folder)
+
+
+if __name__ == "__main__":
+    main()

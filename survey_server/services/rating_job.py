@@ -1,0 +1,543 @@
+"""The monthly rating job: gather each officer's facts, band them, store changed results.
+
+The facts of a month come from a single pass of GROUP BY queries (forms, dossiers, misconduct
+reports, the head's records), never a query per officer. Each unit is then banded and stored in
+its own transaction: a run that crashes half way leaves the units it did not reach as they were,
+and the next run completes them. A result is stored as a new revision only when it differs from
+the latest one (same facts + same rule set → nothing new). An approved month is locked.
+
+Also the read side the dashboard uses: :func:`current_ratings` and :func:`officer_history`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import and_, case, exists, func, insert, or_, select, text
+from sqlalchemy.orm import Session, aliased
+
+from rating import OfficerFacts, OfficerResult, RuleSet, evaluate_unit, ruleset_for_month
+from rating.ruleset import available_rulesets, default_rulesets_dir
+
+from ..models import (
+    Dossier,
+    MisconductReport,
+    Officer,
+    OfficerMonthRecord,
+    OfficerRating,
+    Response,
+    Unit,
+    UnitMonth,
+    dossier_late_responsible,
+    dossier_resolvers,
+    response_officers,
+)
+from ..timeutil import LOCAL_TZ, month_bounds
+
+log = logging.getLogger(__name__)
+
+#: Which form rates which staff group (rating-rules.md, "forms").
+FORM_OF_GROUP = {"reception": "phieu1", "resolver": "phieu2"}
+
+
+# --- months -------------------------------------------------------------------------------------
+
+
+def first_of_month(value: dt.date) -> dt.date:
+    return dt.date(value.year, value.month, 1)
+
+
+def parse_month(text: str) -> dt.date:
+    """``YYYY-MM`` → the first day of that month; ValueError otherwise."""
+    try:
+        parsed = dt.datetime.strptime(text.strip(), "%Y-%m")
+    except ValueError:
+        raise ValueError(f"month must be YYYY-MM, not {text!r}") from None
+    return parsed.date()
+
+
+def local_month(moment: dt.datetime) -> dt.date:
+    """The month (first day) that ``moment`` falls in, in local time."""
+    return first_of_month(moment.astimezone(LOCAL_TZ).date())
+
+
+def previous_month(month: dt.date) -> dt.date:
+    return first_of_month(month - dt.timedelta(days=1))
+
+
+def month_is_over(month: dt.date, now: dt.datetime) -> bool:
+    return month_bounds(month.year, month.month)[1] <= now
+
+
+# --- rule sets ----------------------------------------------------------------------------------
+
+
+def load_rulesets(directory: str | Path | None = None) -> list[RuleSet]:
+    """The shipped rule sets plus those of ``directory`` (default: the RULESETS_DIR setting).
+
+    The shipped ones stay loaded so that months rated with them remain reproducible; a province's
+    file with a later ``effective_from`` takes over from its first month.
+    """
+    if directory is None and has_app_context():
+        # Where the dashboard stores uploaded rule sets: RULESETS_DIR or <instance>/rulesets.
+        configured = current_app.config.get("RULESETS_DIR")
+        directory = configured or Path(current_app.instance_path) / "rulesets"
+        if not Path(directory).is_dir():
+            directory = None
+    shipped = default_rulesets_dir()
+    rulesets = available_rulesets(shipped)
+    if directory is not None and Path(directory).resolve() != shipped.resolve():
+        rulesets.extend(available_rulesets(directory))
+        # The same (id, version) in both folders is ambiguous: refuse it like within one folder.
+        keys = [(item.id, item.version) for item in rulesets]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            from rating import RuleSetError
+
+            ruleset_id, version = duplicates[0]
+            raise RuleSetError(
+                str(directory), "version", f"{ruleset_id} version {version} is also shipped"
+            )
+    return rulesets
+
+
+# --- facts --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """What the GROUP BY queries found for one officer."""
+
+    overall: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    dossiers: dict[str, int] = field(default_factory=dict)
+    late: dict[str, int] = field(default_factory=dict)
+    misconduct_confirmed: int = 0
+    misconduct_pending: int = 0
+    violations: int = 0
+    disciplined: bool = False
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    """Every officer's facts for one month, by unit (officers in code order)."""
+
+    month: dt.date
+    units: dict[int, list[tuple[int, OfficerFacts]]]
+    unit_codes: dict[int, str]
+
+
+def _officer_scope(unit_ids: Sequence[int] | None) -> Any:
+    """A subquery of the officers considered (all, or those of ``unit_ids``)."""
+    query = select(Officer.id)
+    if unit_ids is not None:
+        query = query.where(Officer.unit_id.in_(unit_ids))
+    return query.scalar_subquery()
+
+
+def _scoped(query: Any, column: Any, unit_ids: Sequence[int] | None) -> Any:
+    return query if unit_ids is None else query.where(column.in_(_officer_scope(unit_ids)))
+
+
+def month_reports_query(month: dt.date) -> Any:
+    """Misconduct reports "from the month": about a valid form answered in it."""
+    start, end = month_bounds(month.year, month.month)
+    return (
+        select(MisconductReport.officer_id, MisconductReport.status, func.count())
+        .join(Response, Response.id == MisconductReport.response_id)
+        .where(Response.valid, Response.answered_at >= start, Response.answered_at < end)
+        .group_by(MisconductReport.officer_id, MisconductReport.status)
+    )
+
+
+def gather_facts(
+    session: Session, month: dt.date, unit_ids: Sequence[int] | None = None
+) -> MonthFacts:
+    """Gather the month's facts of every officer (of ``unit_ids``) with one GROUP BY per kind.
+
+    An officer is rated when active, or when inactive but with any fact in the month.
+    """
+    start, end = month_bounds(month.year, month.month)
+    tallies: dict[int, _Tally] = defaultdict(_Tally)
+
+    # Forms: each valid form counts for every officer it is about, in its answered_at month.
+    forms = (
+        select(response_officers.c.officer_id, Response.form, Response.overall, func.count())
+        .join(Response, Response.id == response_officers.c.response_id)
+        .where(Response.valid, Response.answered_at >= start, Response.answered_at < end)
+        .group_by(response_officers.c.officer_id, Response.form, Response.overall)
+    )
+    for officer_id, form, overall, count in session.execute(
+        _scoped(forms, response_officers.c.officer_id, unit_ids)
+    ):
+        tallies[officer_id].overall[form].extend([int(overall)] * int(count))
+
+    returned = and_(Dossier.returned_at >= start, Dossier.returned_at < end)
+    is_late = Dossier.returned_at > Dossier.due_at
+    named = aliased(dossier_late_responsible)
+
+    # Reception: dossiers received by the officer; late only when named responsible.
+    reception_late = and_(
+        is_late,
+        exists().where(
+            named.c.dossier_id == Dossier.id, named.c.officer_id == Dossier.reception_officer_id
+        ),
+    )
+    reception = (
+        select(
+            Dossier.reception_officer_id,
+            func.count(),
+            func.sum(case((reception_late, 1), else_=0)),
+        )
+        .where(returned)
+        .group_by(Dossier.reception_officer_id)
+    )
+    for officer_id, count, late in session.execute(
+        _scoped(reception, Dossier.reception_officer_id, unit_ids)
+    ):
+        tallies[officer_id].dossiers["reception"] = int(count)
+        tallies[officer_id].late["reception"] = int(late or 0)
+
+    # Resolvers: late when named, or when the late dossier names nobody (then all resolvers).
+    anyone = aliased(dossier_late_responsible)
+    resolver_late = and_(
+        is_late,
+        or_(
+            exists().where(
+                named.c.dossier_id == Dossier.id,
+                named.c.officer_id == dossier_resolvers.c.officer_id,
+            ),
+            ~exists().where(anyone.c.dossier_id == Dossier.id),
+        ),
+    )
+    resolver = (
+        select(
+            dossier_resolvers.c.officer_id,
+            func.count(),
+            func.sum(case((resolver_late, 1), else_=0)),
+        )
+        .join(Dossier, Dossier.id == dossier_resolvers.c.dossier_id)
+        .where(returned)
+        .group_by(dossier_resolvers.c.officer_id)
+    )
+    for officer_id, count, late in session.execute(
+        _scoped(resolver, dossier_resolvers.c.officer_id, unit_ids)
+    ):
+        tallies[officer_id].dossiers["resolver"] = int(count)
+        tallies[officer_id].late["resolver"] = int(late or 0)
+
+    reports = _scoped(month_reports_query(month), MisconductReport.officer_id, unit_ids)
+    for officer_id, status, count in session.execute(reports):
+        if status == "confirmed":
+            tallies[officer_id].misconduct_confirmed = int(count)
+        elif status == "pending":
+            tallies[officer_id].misconduct_pending = int(count)
+
+    records: Any = select(
+        OfficerMonthRecord.officer_id, OfficerMonthRecord.violations, OfficerMonthRecord.disciplined
+    ).where(OfficerMonthRecord.month == month)
+    for officer_id, violations, disciplined in session.execute(
+        _scoped(records, OfficerMonthRecord.officer_id, unit_ids)
+    ):
+        tallies[officer_id].violations = int(violations)
+        tallies[officer_id].disciplined = bool(disciplined)
+
+    officers = select(Officer.id, Officer.code, Officer.group, Officer.unit_id, Officer.active)
+    if unit_ids is not None:
+        officers = officers.where(Officer.unit_id.in_(unit_ids))
+    units: dict[int, list[tuple[int, OfficerFacts]]] = defaultdict(list)
+    for officer_id, code, group, unit_id, active in session.execute(
+        officers.order_by(Officer.code)
+    ):
+        tally = tallies.get(officer_id)
+        if tally is None and not active:
+            continue
+        units[unit_id].append((officer_id, _facts(code, group, tally or _Tally())))
+    unit_query = select(Unit.id, Unit.code)
+    if unit_ids is not None:
+        unit_query = unit_query.where(Unit.id.in_(unit_ids))
+    unit_codes = {unit_id: code for unit_id, code in session.execute(unit_query)}
+    return MonthFacts(month, dict(units), unit_codes)
+
+
+def _facts(code: str, group: str, tally: _Tally) -> OfficerFacts:
+    dossiers = tally.dossiers.get(group, 0)
+    return OfficerFacts(
+        code=code,
+        group=group,
+        overall=tuple(tally.overall.get(FORM_OF_GROUP[group], ())),
+        dossiers=dossiers,
+        # A late dossier is one of the officer's dossiers: never more late than dossiers.
+        late=min(tally.late.get(group, 0), dossiers),
+        misconduct_confirmed=tally.misconduct_confirmed,
+        misconduct_pending=tally.misconduct_pending,
+        violations=tally.violations,
+        disciplined=tally.disciplined,
+    )
+
+
+# --- storing ------------------------------------------------------------------------------------
+
+
+def _row(
+    result: OfficerResult, officer_id: int, unit_id: int, month: dt.date, preview: bool
+) -> dict[str, Any]:
+    data = result.to_dict()
+    row: dict[str, Any] = {
+        "officer_id": officer_id,
+        "unit_id": unit_id,
+        "month": month,
+        "group": result.group,
+        "band": result.band,
+        "metrics": data["metrics"],
+        "flags": data["flags"],
+        "reasons": data["reasons"],
+        "ruleset_id": result.ruleset_id,
+        "ruleset_version": result.ruleset_version,
+        "preview": preview,
+    }
+    canonical = {key: value for key, value in row.items() if key not in ("officer_id", "month")}
+    text = json.dumps(canonical, sort_keys=True, default=str, ensure_ascii=False)
+    row["digest"] = hashlib.sha256(text.encode()).hexdigest()
+    return row
+
+
+def _latest(
+    session: Session, month: dt.date, officer_ids: Iterable[int]
+) -> dict[int, tuple[int, str]]:
+    """officer id → (latest revision, its digest) for the month."""
+    ids = list(officer_ids)
+    if not ids:
+        return {}
+    newest = (
+        select(OfficerRating.officer_id, func.max(OfficerRating.revision).label("revision"))
+        .where(OfficerRating.month == month, OfficerRating.officer_id.in_(ids))
+        .group_by(OfficerRating.officer_id)
+        .subquery()
+    )
+    query = select(OfficerRating.officer_id, OfficerRating.revision, OfficerRating.digest).join(
+        newest,
+        and_(
+            OfficerRating.officer_id == newest.c.officer_id,
+            OfficerRating.revision == newest.c.revision,
+            OfficerRating.month == month,
+        ),
+    )
+    return {
+        officer_id: (revision, digest) for officer_id, revision, digest in session.execute(query)
+    }
+
+
+def is_locked(session: Session, unit_id: int, month: dt.date) -> bool:
+    state = session.scalar(
+        select(UnitMonth.state).where(UnitMonth.unit_id == unit_id, UnitMonth.month == month)
+    )
+    return state == "approved"
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    """What one unit's run did: officers banded, new revisions stored, or locked."""
+
+    unit_id: int
+    unit_code: str
+    officers: int
+    stored: int
+    locked: bool
+    ruleset: str
+
+
+def store_unit(
+    session: Session,
+    unit_id: int,
+    month: dt.date,
+    officers: Sequence[tuple[int, OfficerFacts]],
+    *,
+    ruleset: RuleSet,
+    now: dt.datetime,
+    unit_code: str = "",
+) -> UnitOutcome:
+    """Band one unit's officers and add a revision for each changed result (no commit)."""
+    label = f"{ruleset.id} v{ruleset.version}"
+    if is_locked(session, unit_id, month):
+        return UnitOutcome(unit_id, unit_code, len(officers), 0, True, label)
+    preview = not month_is_over(month, now)
+    results = evaluate_unit([facts for _, facts in officers], ruleset)
+    latest = _latest(session, month, (officer_id for officer_id, _ in officers))
+    rows = []
+    for (officer_id, _), result in zip(officers, results, strict=True):
+        row = _row(result, officer_id, unit_id, month, preview)
+        revision, digest = latest.get(officer_id, (0, ""))
+        if digest != row["digest"]:
+            rows.append(row | {"revision": revision + 1, "computed_at": now})
+    if rows:
+        session.execute(insert(OfficerRating), rows)
+    return UnitOutcome(unit_id, unit_code, len(officers), len(rows), False, label)
+
+
+def recompute_unit(
+    session: Session,
+    unit_id: int,
+    month: dt.date,
+    now: dt.datetime,
+    rulesets: Sequence[RuleSet] | None = None,
+) -> UnitOutcome:
+    """Recompute one unit's month inside the caller's transaction (the decisions use it)."""
+    month = first_of_month(month)
+    ruleset = ruleset_for_month(rulesets if rulesets is not None else load_rulesets(), month)
+    facts = gather_facts(session, month, [unit_id])
+    officers = facts.units.get(unit_id, [])
+    code = facts.unit_codes.get(unit_id, str(unit_id))
+    return store_unit(session, unit_id, month, officers, ruleset=ruleset, now=now, unit_code=code)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    month: dt.date
+    units: list[UnitOutcome]
+
+    @property
+    def stored(self) -> int:
+        return sum(unit.stored for unit in self.units)
+
+
+class UnknownUnit(LookupError):
+    pass
+
+
+#: SQLite page cache for a month's run (KiB): the default 2 MB makes the aggregate queries
+#: re-read pages from the OS for every dossier; the job runs in the CLI or scheduler process.
+SQLITE_JOB_CACHE_KIB = 256 * 1024
+
+
+def widen_sqlite_cache(session: Session) -> None:
+    """Give this SQLite connection a page cache fit for a month's aggregate queries."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA cache_size=-{SQLITE_JOB_CACHE_KIB}"))
+
+
+def run_month(
+    session: Session,
+    month: dt.date,
+    now: dt.datetime,
+    *,
+    unit_codes: Sequence[str] | None = None,
+    rulesets: Sequence[RuleSet] | None = None,
+    progress: Callable[[UnitOutcome], None] | None = None,
+) -> RunSummary:
+    """Compute ``month`` for every unit (or those of ``unit_codes``), one transaction per unit.
+
+    Raises UnknownUnit for a code that does not exist and RuleSetError when no rule set is in
+    effect. An exception while a unit is stored rolls that unit back and propagates: the units
+    already done stay committed, and the next run completes the rest.
+    """
+    month = first_of_month(month)
+    ruleset = ruleset_for_month(rulesets if rulesets is not None else load_rulesets(), month)
+    unit_ids: list[int] | None = None
+    if unit_codes:
+        rows = session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(unit_codes)))
+        found = {code: unit_id for code, unit_id in rows}
+        missing = [code for code in unit_codes if code not in found]
+        if missing:
+            raise UnknownUnit(", ".join(missing))
+        unit_ids = [found[code] for code in unit_codes]
+    widen_sqlite_cache(session)
+    facts = gather_facts(session, month, unit_ids)
+    session.commit()  # end the read transaction before the unit transactions
+    outcomes: list[UnitOutcome] = []
+    order = sorted(facts.units, key=lambda unit_id: facts.unit_codes.get(unit_id, ""))
+    for unit_id in order:
+        code = facts.unit_codes.get(unit_id, str(unit_id))
+        try:
+            outcome = store_unit(
+                session,
+                unit_id,
+                month,
+                facts.units[unit_id],
+                ruleset=ruleset,
+                now=now,
+                unit_code=code,
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            log.exception("rating run %s: unit %s failed, rolled back", month, code)
+            raise
+        log.info(
+            "rating run %s: unit %s, %d officers, %d new results%s",
+            month.strftime("%Y-%m"),
+            code,
+            outcome.officers,
+            outcome.stored,
+            " (locked)" if outcome.locked else "",
+        )
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    return RunSummary(month, outcomes)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _latest_filter() -> Any:
+    newer = aliased(OfficerRating)
+    return ~exists().where(
+        newer.officer_id == OfficerRating.officer_id,
+        newer.month == OfficerRating.month,
+        newer.revision > OfficerRating.revision,
+    )
+
+
+def current_ratings(
+    session: Session, unit_ids: Sequence[int], month: dt.date
+) -> list[OfficerRating]:
+    """The latest revision of every officer rated in ``unit_ids`` for ``month`` (one query).
+
+    Ordered by unit, staff group and officer code; each result's ``officer`` is loaded with it.
+    """
+    from sqlalchemy.orm import contains_eager
+
+    if not unit_ids:
+        return []
+    query = (
+        select(OfficerRating)
+        .join(OfficerRating.officer)
+        .options(contains_eager(OfficerRating.officer))
+        .where(
+            OfficerRating.unit_id.in_(list(unit_ids)),
+            OfficerRating.month == first_of_month(month),
+            _latest_filter(),
+        )
+        .order_by(OfficerRating.unit_id, OfficerRating.group, Officer.code)
+    )
+    return list(session.scalars(query))
+
+
+def officer_history(session: Session, officer_id: int, months: int = 12) -> list[OfficerRating]:
+    """The latest revision of each of the officer's last ``months`` rated months, oldest first."""
+    query = (
+        select(OfficerRating)
+        .where(OfficerRating.officer_id == officer_id, _latest_filter())
+        .order_by(OfficerRating.month.desc())
+        .limit(months)
+    )
+    return list(reversed(list(session.scalars(query))))
+
+
+def revisions(session: Session, officer_id: int, month: dt.date) -> list[OfficerRating]:
+    """Every stored revision of one officer's month, oldest first."""
+    query = (
+        select(OfficerRating)
+        .where(OfficerRating.officer_id == officer_id, OfficerRating.month == first_of_month(month))
+        .order_by(OfficerRating.revision)
+    )
+    return list(session.scalars(query))

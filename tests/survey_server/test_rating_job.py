@@ -1,0 +1,336 @@
+"""The monthly rating job on the database: facts, revisions, locking, crashes, rule set files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from rating_job_support import (
+    AFTER_OCTOBER,
+    OCTOBER,
+    add_dossier,
+    add_form,
+    add_unit,
+    at,
+    officer,
+    ratings,
+    unit_id,
+)
+from sqlalchemy import event, func, select
+
+from builders import BACKENDS, World
+from survey_server.extensions import db
+from survey_server.models import Officer, OfficerMonthRecord, OfficerRating, UnitMonth
+from survey_server.services import rating_job
+from survey_server.services.rating_job import current_ratings, officer_history, run_month
+
+
+def _october_facts() -> None:
+    """World U1 (R1 reception; S1, S2 resolvers) plus R2 (no data) and X9 (inactive, no data).
+
+    Forms of R1 in October (local time): 5 5 5 5 5 4 4 3 2 1 and 5 (with a misconduct report)
+    → 11 forms, 8 satisfied (72.7 %), 2 dissatisfied (18.2 %); an invalid form and a form of
+    1 November 00:30 local do not count; S1's phieu1 does not count for a resolver. Dossiers
+    returned in October: D1 on time; D2 late naming nobody (→ both resolvers, not reception);
+    D3 late naming S2. D4 returned in November, D5 not returned.
+    """
+    session = db.session
+    u1 = officer(session, "R1").unit
+    session.add_all(
+        [
+            Officer(code="R2", name="R2", unit=u1, group="reception"),
+            Officer(code="X9", name="X9", unit=u1, group="reception", active=False),
+        ]
+    )
+    session.commit()
+    d1 = add_dossier(session, "D1", returned_at=at(10))
+    add_dossier(session, "D2", returned_at=at(12), due_at=at(11))
+    add_dossier(session, "D3", returned_at=at(14), due_at=at(13), late_responsible=("S2",))
+    add_dossier(session, "D4", returned_at=at(3, month=11))
+    add_dossier(session, "D5", returned_at=None)
+    # 1 October 00:30 local is 30 September 17:30 UTC: it belongs to October.
+    add_form(session, "phieu1", 5, ["R1"], dt.datetime(2026, 9, 30, 17, 30, tzinfo=dt.UTC))
+    for overall in (5, 5, 5, 5, 4, 4, 3, 2, 1):
+        add_form(session, "phieu1", overall, ["R1"], at(15))
+    add_form(session, "phieu1", 1, ["R1"], at(16), valid=False)
+    add_form(session, "phieu1", 1, ["R1"], dt.datetime(2026, 10, 31, 17, 30, tzinfo=dt.UTC))
+    add_form(session, "phieu1", 1, ["S1"], at(17))  # a resolver is rated on phieu2 only
+    add_form(session, "phieu2", 4, ["S1", "S2"], at(18), dossier=d1)
+    add_form(session, "phieu1", 5, ["R1"], at(19), misconduct=True)  # pending report
+    session.add(
+        OfficerMonthRecord(officer_id=officer(session, "S1").id, month=OCTOBER, violations=1)
+    )
+    session.commit()
+
+
+@BACKENDS
+def test_job_gathers_the_facts_of_rating_rules_and_bands_each_officer(
+    app: Flask, world: World
+) -> None:
+    with app.app_context():
+        _october_facts()
+        summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert [(unit.unit_code, unit.officers, unit.stored) for unit in summary.units] == [
+            ("U1", 4, 4)
+        ]
+        r1, r2, s1, s2 = (ratings(db.session, code)[0] for code in ("R1", "R2", "S1", "S2"))
+        assert ratings(db.session, "X9") == []
+        assert r1.metrics == {
+            "forms": 11,
+            "satisfied": 8,
+            "dissatisfied": 2,
+            "satisfied_pct": 72.7,
+            "dissatisfied_pct": 18.2,
+            "dossiers": 3,
+            "late": 0,
+            "on_time_pct": 100,
+            "misconduct_confirmed": 0,
+            "misconduct_pending": 1,
+            "violations": 0,
+            "disciplined": False,
+        }
+        assert (r1.group, r1.band, r1.flags) == ("reception", "hoan_thanh", ["pending_reports"])
+        assert (r2.band, r2.flags) == ("hoan_thanh_tot", ["insufficient_forms", "no_data"])
+        assert (s1.metrics["forms"], s1.metrics["satisfied"]) == (1, 1)
+        assert (s1.metrics["dossiers"], s1.metrics["late"], s1.metrics["on_time_pct"]) == (
+            3,
+            1,
+            66.7,
+        )
+        assert s1.metrics["violations"] == 1
+        assert (s2.metrics["late"], s2.metrics["on_time_pct"]) == (2, 33.3)
+        assert s1.band == s2.band == "khong_hoan_thanh"
+        assert {r.ruleset_id for r in (r1, r2, s1, s2)} == {"reference"}
+        assert {r.ruleset_version for r in (r1, r2, s1, s2)} == {1}
+        assert not any(r.preview for r in (r1, r2, s1, s2))
+        # The explanation is stored whole: every condition with value, threshold and result.
+        missed_excellent = r1.reasons[0]
+        assert missed_excellent["band"] == "hoan_thanh_xuat_sac"
+        satisfied = next(
+            item for item in missed_excellent["conditions"] if item["metric"] == "satisfied_pct"
+        )
+        assert satisfied == {
+            "metric": "satisfied_pct",
+            "op": ">=",
+            "value": 72.7,
+            "threshold": 95,
+            "param": None,
+            "undefined": False,
+            "held": False,
+        }
+
+
+@BACKENDS
+def test_same_data_twice_stores_no_new_revision(app: Flask, world: World) -> None:
+    with app.app_context():
+        _october_facts()
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        again = run_month(db.session, OCTOBER, AFTER_OCTOBER + dt.timedelta(days=1))
+        assert again.stored == 0
+        assert db.session.scalar(select(func.max(OfficerRating.revision))) == 1
+        assert db.session.scalar(select(func.count()).select_from(OfficerRating)) == 4
+
+
+@BACKENDS
+def test_a_changed_fact_stores_a_new_revision_and_keeps_the_old(app: Flask, world: World) -> None:
+    with app.app_context():
+        _october_facts()
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        for overall in (5,) * 30:
+            add_form(db.session, "phieu1", overall, ["R1"], at(20))
+        later = AFTER_OCTOBER + dt.timedelta(days=1)
+        summary = run_month(db.session, OCTOBER, later)
+        assert summary.stored == 1
+        first, second = ratings(db.session, "R1")
+        assert (first.revision, first.metrics["forms"], first.band) == (1, 11, "hoan_thanh")
+        assert (second.revision, second.metrics["forms"], second.band) == (
+            2,
+            41,
+            "hoan_thanh_tot",
+        )
+        assert second.computed_at == later
+        assert [r.revision for r in ratings(db.session, "S1")] == [1]
+        current = current_ratings(db.session, [unit_id(db.session, "U1")], OCTOBER)
+        assert [(r.officer.code, r.revision) for r in current] == [
+            ("R1", 2),
+            ("R2", 1),
+            ("S1", 1),
+            ("S2", 1),
+        ]
+
+
+@BACKENDS
+def test_an_approved_month_is_locked(app: Flask, world: World) -> None:
+    with app.app_context():
+        _october_facts()
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        db.session.add(
+            UnitMonth(unit_id=unit_id(db.session, "U1"), month=OCTOBER, state="approved")
+        )
+        db.session.commit()
+        add_form(db.session, "phieu1", 1, ["R1"], at(21))
+        summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert [(unit.locked, unit.stored) for unit in summary.units] == [(True, 0)]
+        assert [r.revision for r in ratings(db.session, "R1")] == [1]
+
+
+def _two_units() -> None:
+    session = db.session
+    add_unit(session, "U2", {"R5": "reception", "R6": "reception"})
+    for code in ("R5", "R6", "R1"):
+        add_form(session, "phieu1", 4, [code], at(8))
+
+
+@BACKENDS
+def test_a_crash_half_way_leaves_no_partial_month_and_the_next_run_completes_it(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+        _two_units()
+        real_store = rating_job.store_unit
+        calls: list[str] = []
+
+        def crash_on_second_unit(*args: Any, **kwargs: Any) -> rating_job.UnitOutcome:
+            outcome = real_store(*args, **kwargs)  # the unit's rows are written, not committed
+            calls.append(outcome.unit_code)
+            if len(calls) == 2:
+                raise RuntimeError("power cut")
+            return outcome
+
+        monkeypatch.setattr(rating_job, "store_unit", crash_on_second_unit)
+        with pytest.raises(RuntimeError, match="power cut"):
+            run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert calls == ["U1", "U2"]
+        assert len(ratings(db.session, "R1")) == 1
+        assert ratings(db.session, "R5") == ratings(db.session, "R6") == []
+
+        monkeypatch.setattr(rating_job, "store_unit", real_store)
+        summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert [(unit.unit_code, unit.stored) for unit in summary.units] == [("U1", 0), ("U2", 2)]
+        assert [len(ratings(db.session, code)) for code in ("R1", "R5", "R6")] == [1, 1, 1]
+
+
+@BACKENDS
+def test_a_crash_keeps_the_previous_results_of_the_unit_intact(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+        _two_units()
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        for code in ("R1", "R5", "R6"):
+            add_form(db.session, "phieu1", 1, [code], at(9))
+
+        def crash_in_u2(session: Any, unit: int, *args: Any, **kwargs: Any) -> Any:
+            outcome = real_store(session, unit, *args, **kwargs)
+            if outcome.unit_code == "U2":
+                raise RuntimeError("disk full")
+            return outcome
+
+        real_store = rating_job.store_unit
+        monkeypatch.setattr(rating_job, "store_unit", crash_in_u2)
+        with pytest.raises(RuntimeError):
+            run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert [len(ratings(db.session, code)) for code in ("R1", "R5", "R6")] == [2, 1, 1]
+        assert ratings(db.session, "R5")[0].metrics["forms"] == 1
+
+
+def test_a_province_rule_set_file_changes_bands_with_no_code_change(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    """Điện Biên issues its own thresholds from 2026-10: min_forms 3, excellent from 75 %."""
+    reference = (Path(rating_job.default_rulesets_dir()) / "reference-1.toml").read_text()
+    province = (
+        reference.replace('id = "reference"', 'id = "dien-bien"')
+        .replace("effective_from = 2024-01-01", "effective_from = 2026-10-01")
+        .replace("min_forms = 10", "min_forms = 3")
+        .replace(
+            '{ metric = "satisfied_pct", op = ">=", value = 95.0 }',
+            '{ metric = "satisfied_pct", op = ">=", value = 75.0 }',
+        )
+        .replace(
+            '{ metric = "dissatisfied", op = "==", value = 0 }',
+            '{ metric = "dissatisfied", op = "<=", value = 1 }',
+        )
+    )
+    assert province.count("dien-bien") == 1 and "min_forms = 3" in province
+    assert "value = 75.0" in province and '"<=", value = 1 }' in province
+    folder = tmp_path / "rulesets"
+    folder.mkdir()
+    (folder / "dien-bien-1.toml").write_text(province)
+    with app.app_context():
+        for overall in (5, 4, 4, 2):  # 75.0 % satisfied, one dissatisfied, 4 forms
+            add_form(db.session, "phieu1", overall, ["R1"], at(6))
+        september = dt.date(2026, 9, 1)
+        for overall in (5, 4, 4, 2):
+            add_form(db.session, "phieu1", overall, ["R1"], at(6, month=9))
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        run_month(db.session, september, AFTER_OCTOBER)
+        app.config["RULESETS_DIR"] = str(folder)
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        run_month(db.session, september, AFTER_OCTOBER)
+        reference_result, province_result = ratings(db.session, "R1")
+        assert (reference_result.ruleset_id, reference_result.band) == ("reference", "hoan_thanh")
+        assert (province_result.ruleset_id, province_result.ruleset_version) == ("dien-bien", 1)
+        assert province_result.band == "hoan_thanh_xuat_sac"
+        assert "insufficient_forms" not in province_result.flags
+        # September is before the province's effective date: still the reference rule set.
+        assert [(r.ruleset_id, r.band) for r in ratings(db.session, "R1", september)] == [
+            ("reference", "hoan_thanh")
+        ]
+
+
+def test_the_current_month_is_a_preview_until_it_is_over(app: Flask, world: World) -> None:
+    with app.app_context():
+        add_form(db.session, "phieu1", 5, ["R1"], at(3))
+        run_month(db.session, OCTOBER, at(20))
+        run_month(db.session, OCTOBER, at(21))
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert [(r.revision, r.preview) for r in ratings(db.session, "R1")] == [
+            (1, True),
+            (2, False),
+        ]
+
+
+def test_a_run_for_one_unit_leaves_the_others_alone(app: Flask, world: World) -> None:
+    with app.app_context():
+        _two_units()
+        summary = run_month(db.session, OCTOBER, AFTER_OCTOBER, unit_codes=["U2"])
+        assert [unit.unit_code for unit in summary.units] == ["U2"]
+        assert ratings(db.session, "R1") == []
+        with pytest.raises(rating_job.UnknownUnit, match="NOPE"):
+            run_month(db.session, OCTOBER, AFTER_OCTOBER, unit_codes=["NOPE"])
+
+
+@BACKENDS
+def test_current_ratings_is_one_query_and_history_lists_months(app: Flask, world: World) -> None:
+    with app.app_context():
+        _two_units()
+        for month in (8, 9):
+            add_form(db.session, "phieu1", 2, ["R1"], at(4, month=month))
+            run_month(db.session, dt.date(2026, month, 1), AFTER_OCTOBER)
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        add_form(db.session, "phieu1", 1, ["R5"], at(5))
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        units = [unit_id(db.session, "U1"), unit_id(db.session, "U2")]
+        db.session.expunge_all()
+        statements: list[str] = []
+
+        def count(*args: Any) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            current = current_ratings(db.session, units, OCTOBER)
+            seen = [(r.officer.code, r.revision, r.metrics["forms"]) for r in current]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(statements) == 1
+        assert seen == [("R1", 1, 1), ("S1", 1, 0), ("S2", 1, 0), ("R5", 2, 2), ("R6", 1, 1)]
+        history = officer_history(db.session, officer(db.session, "R1").id, months=2)
+        assert [(r.month, r.metrics["forms"]) for r in history] == [
+            (dt.date(2026, 9, 1), 1),
+            (OCTOBER, 1),
+        ]

@@ -1,0 +1,84 @@
+"""Who may see what: roles, and the units a user's pages and exports are limited to.
+
+Anything outside a user's scope answers 404, never 403: a guessed id must not reveal that the
+unit, officer or report exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Officer, Unit, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Log in first; then a user whose role is not among ``roles`` gets 404."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return cast(F, login_required(wrapped))
+
+    return decorate
+
+
+def descendant_unit_ids(session: Session, root_id: int) -> set[int]:
+    """The unit and all its sub-units (one query; the tree is walked in memory)."""
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent_id, []).append(unit_id)
+    found = {root_id}
+    stack = [root_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def visible_unit_ids(user: User, session: Session | None = None) -> set[int] | None:
+    """None (every unit) for an admin; a head's or viewer's unit and its sub-units; else none."""
+    if user.role == "admin":
+        return None
+    if user.unit_id is None:
+        return set()
+    return descendant_unit_ids(session or db.session, user.unit_id)
+
+
+def can_see_unit(user: User, unit_id: int) -> bool:
+    visible = visible_unit_ids(user)
+    return visible is None or unit_id in visible
+
+
+def can_decide(user: User) -> bool:
+    """Heads and admins act (decide, record, approve); viewers only read."""
+    return user.role in ("admin", "head")
+
+
+def get_unit_or_404(user: User, unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not can_see_unit(user, unit.id):
+        abort(404)
+    return unit
+
+
+def get_officer_or_404(user: User, officer_id: int) -> Officer:
+    officer = db.session.get(Officer, officer_id)
+    if officer is None or not can_see_unit(user, officer.unit_id):
+        abort(404)
+    return officer

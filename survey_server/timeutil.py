@@ -18,7 +18,10 @@ def parse_iso_datetime(value: object) -> dt.datetime:
         raise ValueError("not_a_time") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("offset_required")
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 has no UTC time
+        raise ValueError("out_of_range") from None
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:

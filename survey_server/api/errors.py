@@ -58,7 +58,7 @@ def refuse(
     db.session.rollback()
     excerpt = None
     if read_body:
-        excerpt = request.get_data(cache=True, as_text=True)[:BODY_EXCERPT_CHARS]
+        excerpt = _storable(request.get_data(cache=True, as_text=True)[:BODY_EXCERPT_CHARS])
     log.warning(
         "refused %s %s: %s %s fields=%s device=%s key=%s",
         request.method,
@@ -76,10 +76,10 @@ def refuse(
                 channel="kiosk" if request.path.endswith("/responses") else "integration",
                 device_id=device_id,
                 integration_key_id=integration_key_id,
-                client_id=client_id[:64] if isinstance(client_id, str) else None,
+                client_id=_storable(client_id[:64]) if isinstance(client_id, str) else None,
                 status_code=status,
                 error=error,
-                fields=fields or {},
+                fields={_storable(str(key)): value for key, value in (fields or {}).items()},
                 body_excerpt=excerpt,
             )
         )
@@ -88,3 +88,9 @@ def refuse(
         db.session.rollback()
         log.exception("could not record a refused submission")
     return jsonify(error_body(error, fields)), status
+
+
+def _storable(text: str) -> str:
+    """The text without NUL characters, which PostgreSQL text columns cannot hold: a refusal
+    caused by a NUL must still be recorded."""
+    return text.replace("\x00", "\ufffd")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from flask import Response as FlaskResponse
@@ -40,9 +41,17 @@ def _integration_limit() -> str:
 
 
 def _json_body() -> Any:
-    body = request.get_json(force=True, silent=True, cache=True)
+    try:
+        body = request.get_json(force=True, silent=True, cache=True)
+    except RecursionError:  # nested deeper than the parser goes: not a form answer either
+        body = None
     if body is None:
         raise Refused(422, "invalid_body", {"body": "invalid_json"})
+    try:
+        # An escaped lone surrogate ("\ud800") parses, but is not text any database can hold.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise Refused(422, "invalid_body", {"body": "invalid_unicode"}) from None
     return body
 
 

@@ -89,11 +89,16 @@ def _validate(session: Session, body: Any) -> DossierFacts:
             fields[key] = "required"
 
     code = body.get("code")
-    if "code" not in fields and not (isinstance(code, str) and CODE_PATTERN.match(code)):
+    if "code" not in fields and not (isinstance(code, str) and CODE_PATTERN.fullmatch(code)):
         fields["code"] = "invalid_code"
     procedure = body.get("procedure")
-    if "procedure" not in fields and not (isinstance(procedure, str) and len(procedure) <= 500):
+    # NUL: PostgreSQL text cannot hold it (and no procedure name has one).
+    if "procedure" not in fields and not (
+        isinstance(procedure, str) and len(procedure) <= 500 and "\x00" not in procedure
+    ):
         fields["procedure"] = "invalid_text"
+    elif "procedure" not in fields and not procedure.strip():
+        fields["procedure"] = "required"
 
     times: dict[str, dt.datetime | None] = dict.fromkeys(("received_at", "due_at", "returned_at"))
     for key in times:
@@ -103,6 +108,8 @@ def _validate(session: Session, body: Any) -> DossierFacts:
             times[key] = parse_iso_datetime(body[key])
         except ValueError as exc:
             fields[key] = str(exc)
+        except OverflowError:  # e.g. year 1 at +14:00: not an instant UTC can hold
+            fields[key] = "out_of_range"
     received, due, returned = times["received_at"], times["due_at"], times["returned_at"]
     if received and due and due < received:
         fields["due_at"] = "before_received_at"
@@ -140,8 +147,8 @@ def _lookup(
     value = body.get(key)
     if value is None or key in fields:
         return None
-    if not isinstance(value, str) or len(value) > 64:
-        fields[key] = "invalid_code"
+    if not isinstance(value, str) or len(value) > 64 or "\x00" in value:
+        fields[key] = "invalid_code"  # NUL: no code has one, and PostgreSQL cannot compare it
         return None
     row = session.scalar(select(model).where(model.code == value))
     if row is None:
@@ -160,6 +167,9 @@ def _lookup_list(
         return []
     officers: list[Officer] = []
     for index, value in enumerate(values):
+        if value is None:
+            fields[f"{key}[{index}]"] = "invalid_code"
+            continue
         officer = _lookup(session, Officer, {key: value}, key, item_fields := {})
         if item_fields:
             fields[f"{key}[{index}]"] = item_fields[key]

@@ -38,6 +38,9 @@ class Channel:
     name: str  # kiosk | qr
     device: Device | None = None
     counter: Counter | None = None
+    # Review flags the channel itself raises (e.g. the QR page: sent from the centre's network
+    # right after the receipt was printed); the answer is kept and flagged, never dropped.
+    flags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -56,7 +59,7 @@ def content_hash(body: dict[str, Any]) -> str:
     """A fingerprint of what was submitted, to tell an identical retry from a conflict."""
     canonical = {key: body.get(key) for key in FIELDS if key != "id"}
     canonical["lang"] = canonical.get("lang") or "vi"
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, OverflowError):
         canonical["answered_at"] = parse_iso_datetime(canonical["answered_at"]).isoformat()
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -92,7 +95,7 @@ def submit_response(
         fields["form"] = "required" if body.get("form") is None else "unknown_form"
     answered_at = _answered_at(body.get("answered_at"), fields)
     lang = body.get("lang") or "vi"
-    if not (isinstance(lang, str) and LANG_PATTERN.match(lang)):
+    if not (isinstance(lang, str) and LANG_PATTERN.fullmatch(lang)):
         fields["lang"] = "invalid_lang"
 
     clean: dict[str, Any] = {}
@@ -116,12 +119,12 @@ def submit_response(
     if dossier is not None and _has_valid_answer(session, dossier, form_id):
         raise Refused(409, "already_answered", {"dossier_code": "already_answered"})
 
-    flags: list[str] = []
+    flags: list[str] = list(channel.flags)
     if answered_at > now + policy.clock_ahead_tolerance:
         # A kiosk whose clock runs ahead: keep the answer, at the server's time, and say so.
         answered_at = now
         flags.append("clock_ahead")
-    if dossier is not None and answered_at < dossier.received_at - policy.clock_ahead_tolerance:
+    if dossier is not None and answered_at + policy.clock_ahead_tolerance < dossier.received_at:
         flags.append("answered_before_received")
     if any(not officer.active for officer in officers):
         flags.append("officer_inactive")
@@ -192,13 +195,16 @@ def _answered_at(value: Any, fields: dict[str, str]) -> dt.datetime | None:
     except ValueError as exc:
         fields["answered_at"] = str(exc)
         return None
+    except OverflowError:  # e.g. year 1 at +14:00: not an instant UTC can hold
+        fields["answered_at"] = "out_of_range"
+        return None
 
 
 def _dossier(session: Session, code: Any, fields: dict[str, str]) -> Dossier | None:
     if code is None:
         return None
-    if not isinstance(code, str) or not code or len(code) > 64:
-        fields["dossier_code"] = "invalid_code"
+    if not isinstance(code, str) or not code or len(code) > 64 or "\x00" in code:
+        fields["dossier_code"] = "invalid_code"  # NUL: PostgreSQL cannot even compare it
         return None
     dossier = session.scalar(select(Dossier).where(Dossier.code == code))
     if dossier is None:
@@ -214,7 +220,7 @@ def _officers(
     if form_id == "phieu2":
         return list(dossier.resolving_officers) if dossier is not None else []
     if code is not None:
-        if not isinstance(code, str) or len(code) > 64:
+        if not isinstance(code, str) or len(code) > 64 or "\x00" in code:
             fields["officer"] = "invalid_code"
             return []
         officer = session.scalar(select(Officer).where(Officer.code == code))

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard survey_server/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 # Debian packages the tests use (the PostgreSQL server is handled by the script itself).
-SYSTEM_PACKAGES := chromium zbar-tools libzbar0
+SYSTEM_PACKAGES := chromium zbar-tools libzbar0 poppler-utils nginx shellcheck logrotate systemd openssl sqlite3 curl
 
 .PHONY: run test lint install translations extract-messages clean
 
@@ -23,6 +23,11 @@ test: install
 	scripts/install-system-deps $(SYSTEM_PACKAGES)
 	$(MAKE) lint
 	$(BIN)/pytest
+
+# Benchmarks (never run by the tests): every bench/*.py, one after the other.
+.PHONY: bench
+bench: install
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .

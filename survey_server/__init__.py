@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, locale_from_request, login_manager, migrate
@@ -31,6 +32,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(instance_path, test_config))
+    hops = int(app.config["TRUST_PROXY_HOPS"])
+    if hops > 0:
+        # The real client address (rate limits, logs) comes from the proxy's headers.
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
 
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -45,14 +51,32 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
 
+    from kiosk import bp as kiosk_bp
+
     from . import auth, cli, formatting, forms_registry  # noqa: F401  (auth: the user loader)
+    from .admin import alerts_bp as admin_alerts_bp
+    from .admin import bp as admin_bp
+    from .admin import photos_bp as officer_photos_bp
     from .api import bp as api_bp
+    from .dashboard import bp as dashboard_bp
+    from .index_web import bp as index_bp
+    from .qr import bp as qr_bp
+    from .tt01_web import bp as tt01_bp
     from .web import bp as web_bp
 
     forms_registry.init_app(app)
     formatting.init_app(app)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(admin_alerts_bp)
+    app.register_blueprint(officer_photos_bp)
+    app.register_blueprint(index_bp)
+    app.register_blueprint(qr_bp)
+    app.register_blueprint(tt01_bp)
+    auth.init_app(app)
     cli.init_app(app)
     return app
 

@@ -11,6 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import utcnow
+from .rating_cli import rating_cli
+from .scheduler import scheduler_command
 from .services import credentials, demo
 
 demo_cli = AppGroup("demo", help="The demo province.")
@@ -22,6 +24,26 @@ def init_app(app: Flask) -> None:
     for group in (demo_cli, device_cli, key_cli):
         app.cli.add_command(group)
     app.cli.add_command(urls)
+    from kiosk import cli as kiosk_cli  # the counter kiosk (issue 3)
+
+    kiosk_cli.init_app(app)
+    from . import index_cli  # the annual index (issue 7)
+
+    index_cli.init_app(app)
+    from .tt01_cli import tt01_cli  # the TT 01/2018 quarterly report (issue 7)
+
+    app.cli.add_command(tt01_cli)
+    from .admin import cli as admin_cli  # alerts (issue 6)
+
+    admin_cli.init_app(app)
+    app.cli.add_command(rating_cli)
+    app.cli.add_command(scheduler_command)
+    from .qr import cli as qr_cli  # the receipt slip (issue 4)
+
+    qr_cli.init_app(app)
+    from .dashboard.cli import user_cli  # dashboard accounts (issue 6)
+
+    app.cli.add_command(user_cli)
 
 
 @demo_cli.command("seed")
@@ -41,6 +63,14 @@ def demo_seed() -> None:
         f"{summary.reports} phản ánh nhũng nhiễu chờ xử lý."
     )
     click.echo(f"Mã ghép nối các kiosk mẫu: {tokens_file}")
+    users_file = Path(current_app.instance_path) / "demo_users.json"
+    users_file.touch(mode=0o600)
+    users_file.chmod(0o600)
+    users_file.write_text(json.dumps(summary.users, indent=2, ensure_ascii=False))
+    click.echo("Tài khoản trang quản trị mẫu (/dashboard/):")
+    for username, account in summary.users.items():
+        click.echo(f"  {username:14} {account['password']}  ({account['role']} {account['unit']})")
+    click.echo(f"Danh sách tài khoản mẫu: {users_file}")
 
 
 @click.command("urls")

@@ -56,14 +56,32 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "UNIT_LEVELS": env.get("UNIT_LEVELS", "province,department,district,commune").split(","),
         # A form answer is a few hundred bytes; anything far larger is refused with 413.
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 64 * 1024)),
+        # Explicit: Flask-Limiter otherwise keeps the last app's setting on its shared object.
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") not in ("0", "false", "no"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_DEVICE": env.get("RATELIMIT_DEVICE", "120 per minute"),
         "RATELIMIT_INTEGRATION": env.get("RATELIMIT_INTEGRATION", "600 per minute"),
+        # Dashboard login attempts per client address (then 429); accounts also lock (auth.py).
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
         "CLOCK_AHEAD_TOLERANCE_SECONDS": int(env.get("CLOCK_AHEAD_TOLERANCE_SECONDS", 300)),
         "FORMS_DIR": env.get("FORMS_DIR") or None,
+        # A province's rule set files, loaded beside the shipped ones (rating/rulesets).
+        "RULESETS_DIR": env.get("RULESETS_DIR") or None,
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("SQLITE_BUSY_TIMEOUT_MS", 30_000)),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": env.get("TIME_ZONE", TIME_ZONE),
         "LANGUAGES": ["vi", "en"],
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Alerts (services/alerts.py): dissatisfied % of at least N ratings in a window.
+        "ALERT_DISSATISFIED_PCT": float(env.get("ALERT_DISSATISFIED_PCT", 50)),
+        "ALERT_MIN_RATINGS": int(env.get("ALERT_MIN_RATINGS", 4)),
+        "ALERT_WINDOW_MINUTES": int(env.get("ALERT_WINDOW_MINUTES", 30)),
+        "KIOSK_OFFLINE_MINUTES": int(env.get("KIOSK_OFFLINE_MINUTES", 10)),
+        # Optional alert e-mail: sent only when both are set.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
+        "MAIL_FROM": env.get("MAIL_FROM") or None,
+        "ALERT_MAIL_TO": env.get("ALERT_MAIL_TO") or None,
+        # Behind nginx: how many proxies set X-Forwarded-For/Proto/Host (0: trust none).
+        "TRUST_PROXY_HOPS": int(env.get("TRUST_PROXY_HOPS", 0)),
     } | dict(overrides)

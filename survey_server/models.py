@@ -137,6 +137,12 @@ class Device(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The kiosk's last heartbeat (kiosk blueprint), read by the dashboard for fleet health.
+    queue_length: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refused_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    oldest_queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    app_version: Mapped[str | None] = mapped_column(String(32))
 
     counter: Mapped[Counter] = relationship(back_populates="devices")
 
@@ -292,8 +298,19 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # --- dashboard --- (survey_server/auth.py)
+    # Part of the session's id: bumped on logout and password change, so old cookies stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; admins' second factor
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
+
+    def get_id(self) -> str:
+        """``<id>:<session_version>``: the loader refuses a cookie whose version is stale."""
+        return f"{self.id}:{self.session_version}"
 
 
 class MisconductReport(db.Model):  # type: ignore[name-defined,misc]
@@ -345,3 +362,263 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- rating ---
+
+
+class OfficerRating(db.Model):  # type: ignore[name-defined,misc]
+    """One officer's band for one month, as one revision; earlier revisions are kept.
+
+    ``reasons`` is the engine's explanation serialised (``OfficerResult.to_dict()["reasons"]``):
+    every condition with its metric, value, threshold and result, so a screen can explain the
+    band in Vietnamese without recomputing. ``unit_id`` is the unit the officer was rated in.
+    ``digest`` fingerprints the result so that a re-run with the same facts stores nothing.
+    """
+
+    __tablename__ = "officer_ratings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    revision: Mapped[int] = mapped_column(Integer)  # 1, 2, 3… per (officer, month)
+    group: Mapped[str] = mapped_column("staff_group", String(16))
+    band: Mapped[str] = mapped_column(String(32))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    ruleset_id: Mapped[str] = mapped_column(String(64))
+    ruleset_version: Mapped[int] = mapped_column(Integer)
+    # A nightly preview of a month not yet over; the run after the month ends stores a final one.
+    preview: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    officer: Mapped[Officer] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("officer_id", "month", "revision"),
+        Index("ix_officer_ratings_unit_month", "unit_id", "month"),
+    )
+
+
+class UnitMonth(db.Model):  # type: ignore[name-defined,misc]
+    """A unit's month: open, or approved by the head (locked until an audited reopen)."""
+
+    __tablename__ = "unit_months"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | approved
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reopened_reason: Mapped[str | None] = mapped_column(Text)
+
+    unit: Mapped[Unit] = relationship()
+    approved_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("unit_id", "month"),)
+
+
+# --- index ---
+
+
+class IndexAssessment(db.Model):  # type: ignore[name-defined,misc]
+    """A unit's scoring of one index table for one year: a score per leaf (index.md, section 2)."""
+
+    __tablename__ = "index_assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    table_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    scores: Mapped[list[IndexLeafScore]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", order_by="IndexLeafScore.id"
+    )
+
+    __table_args__ = (UniqueConstraint("unit_id", "year", "table_id"),)
+
+
+class IndexLeafScore(db.Model):  # type: ignore[name-defined,misc]
+    """One leaf's self-assessed and appraised score, in hundredths of a point, or not assessed.
+
+    ``source``: entered (form), imported (xlsx), satisfaction (8.3 filled from our forms) or
+    override (8.3 changed by hand; ``reason`` says why, and the change is in the audit log).
+    """
+
+    __tablename__ = "index_leaf_scores"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("index_assessments.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    self_assessed_cp: Mapped[int | None] = mapped_column(Integer)
+    appraised_cp: Mapped[int | None] = mapped_column(Integer)
+    not_assessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="entered")
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    assessment: Mapped[IndexAssessment] = relationship(back_populates="scores")
+
+    __table_args__ = (UniqueConstraint("assessment_id", "code"),)
+
+
+class SatisfactionSurveyResult(db.Model):  # type: ignore[name-defined,misc]
+    """A sub-index (percent, in tenths) of 8.3.1-8.3.4 from the province's annual survey."""
+
+    __tablename__ = "index_survey_results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(32))
+    percent_tenths: Mapped[int] = mapped_column(Integer)
+    respondents: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(255))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (UniqueConstraint("unit_id", "year", "code"),)
+
+
+# --- kiosk ---
+
+
+class Shift(db.Model):  # type: ignore[name-defined,misc]
+    """An officer on duty at a counter, from the kiosk's staff screen or from the desk page."""
+
+    __tablename__ = "shifts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opened_via: Mapped[str] = mapped_column(String(8))  # kiosk | desk
+
+    counter: Mapped[Counter] = relationship()
+    officer: Mapped[Officer] = relationship()
+
+    __table_args__ = (
+        # At most one open shift per counter, enforced by the database.
+        Index(
+            "uq_shifts_counter_open",
+            "counter_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+
+class CounterCurrentDossier(db.Model):  # type: ignore[name-defined,misc]
+    """The dossier being served at a counter now, set from the desk, so a rating is tied to it."""
+
+    __tablename__ = "counter_current_dossier"
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_via: Mapped[str] = mapped_column(String(8))  # api | desk
+
+    counter: Mapped[Counter] = relationship()
+    dossier: Mapped[Dossier] = relationship()
+
+
+# --- admin ---
+
+
+class Alert(db.Model):  # type: ignore[name-defined,misc]
+    """Something a head or the province should look at now (services/alerts.py).
+
+    ``misconduct``: a citizen reported misconduct by an officer (one alert per report).
+    ``dissatisfaction``: a counter's share of dissatisfied ratings passed the threshold in a
+    window (``window_start``..``window_end``, ``ratings`` of which ``dissatisfied``).
+    """
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    misconduct_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("misconduct_reports.id"), unique=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    window_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ratings: Mapped[int | None] = mapped_column(Integer)
+    dissatisfied: Mapped[int | None] = mapped_column(Integer)
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    unit: Mapped[Unit] = relationship()
+    officer: Mapped[Officer | None] = relationship()
+    counter: Mapped[Counter | None] = relationship()
+    misconduct_report: Mapped[MisconductReport | None] = relationship()
+
+
+# --- qr ---
+
+
+class ReceiptPrint(db.Model):  # type: ignore[name-defined,misc]
+    """A receipt slip, or its QR image, printed for a dossier: when, and by which way.
+
+    Answers from the centre's own network within seconds of a print are flagged for review.
+    """
+
+    __tablename__ = "receipt_prints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    printed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    via: Mapped[str] = mapped_column(String(8))  # cli | desk | api
+
+    dossier: Mapped[Dossier] = relationship()
+
+
+class ResponseContact(db.Model):  # type: ignore[name-defined,misc]
+    """The optional phone number a citizen leaves with a low rating or a misconduct report.
+
+    Stored only with the citizen's consent (time and notice version kept); the number is erased
+    (``phone`` set to None, ``erased_at`` set) when the report is closed.
+    """
+
+    __tablename__ = "response_contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), unique=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(20))
+    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    notice_version: Mapped[str] = mapped_column(String(16))
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    response: Mapped[Response] = relationship()
+
+
+# --- tt01 ---
+
+
+class Tt01DeskEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Indicators 5, 6, 8 and 9 of TT 01/2018 (0, 1 or 2 points, None if not entered) that a
+    head enters for a one-stop desk (centre) and a quarter (rating/tt01_report.py)."""
+
+    __tablename__ = "tt01_desk_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)  # 1 to 4
+    indicator_5: Mapped[int | None] = mapped_column(Integer)
+    indicator_6: Mapped[int | None] = mapped_column(Integer)
+    indicator_8: Mapped[int | None] = mapped_column(Integer)
+    indicator_9: Mapped[int | None] = mapped_column(Integer)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    centre: Mapped[Centre] = relationship()
+
+    __table_args__ = (UniqueConstraint("centre_id", "year", "quarter"),)

@@ -21,6 +21,7 @@ from ..models import (
     OfficerMonthRecord,
     Response,
     Unit,
+    User,
 )
 from ..security import hash_secret, new_secret
 from ..timeutil import LOCAL_TZ
@@ -92,6 +93,7 @@ class DemoSummary:
     responses: int = 0
     reports: int = 0
     sample_dossier: str = ""
+    users: dict[str, dict[str, str]] = field(default_factory=dict)  # username → role, password
 
 
 def demo_loaded(session: Session) -> bool:
@@ -176,9 +178,42 @@ def seed_demo(session: Session, now: dt.datetime, seed: int = 2024) -> DemoSumma
     for unit_code in ("P-DBP", "X-MA"):
         officer = officers_by_unit[unit_code]["reception"][-1]
         session.add(OfficerMonthRecord(officer=officer, month=month, violations=1, note="Đi muộn"))
+    _demo_users(session, province, summary)
     audit.record(session, "cli", "seed", "demo", None, dossiers=summary.dossiers)
     session.commit()
     return summary
+
+
+# username, display name, role, unit code (None: the province)
+DEMO_USERS = [
+    ("admin", "Sở Nội vụ (quản trị)", "admin", None),
+    ("truong.dbp", "Thủ trưởng phường Điện Biên Phủ", "head", "P-DBP"),
+    ("truong.ma", "Thủ trưởng xã Mường Ảng", "head", "X-MA"),
+    ("truong.snnmt", "Giám đốc Sở Nông nghiệp và Môi trường", "head", "SNNMT"),
+    ("xem.tinh", "Cán bộ theo dõi (chỉ xem)", "viewer", "DB"),
+]
+
+
+def _demo_users(session: Session, province: Unit, summary: DemoSummary) -> None:
+    """Dashboard accounts, each with a fresh random password (printed once by ``demo seed``)."""
+    from ..auth import hash_password
+
+    units = {unit.code: unit for unit in session.scalars(select(Unit))}
+    for username, display_name, role, unit_code in DEMO_USERS:
+        password = new_secret("demo").removeprefix("demo_")[:14]
+        unit = units[unit_code] if unit_code else None
+        session.add(
+            User(
+                username=username,
+                display_name=display_name,
+                password_hash=hash_password(password),
+                role=role,
+                unit_id=unit.id if unit else None,
+                session_version=0,
+                failed_logins=0,
+            )
+        )
+        summary.users[username] = {"role": role, "unit": unit_code or "", "password": password}
 
 
 def _demo_dossier(

@@ -55,14 +55,18 @@ def demo_seed() -> None:
     click.echo("Đang nạp tỉnh mẫu (3 tháng hồ sơ và phiếu đánh giá)…")
     summary = demo.seed_demo(db.session, utcnow())
     tokens_file = Path(current_app.instance_path) / "demo_devices.json"
-    tokens_file.write_text(json.dumps(summary.devices, indent=2))
+    devices = {
+        counter: {"token": token, "on_duty": summary.shifts.get(counter, {})}
+        for counter, token in summary.devices.items()
+    }
+    tokens_file.write_text(json.dumps(devices, indent=2))
     tokens_file.chmod(0o600)
     click.echo(
         f"Đã nạp: {summary.units} đơn vị, {summary.centres} trung tâm, {summary.counters} quầy, "
         f"{summary.officers} công chức, {summary.dossiers} hồ sơ, {summary.responses} phiếu, "
         f"{summary.reports} phản ánh nhũng nhiễu chờ xử lý."
     )
-    click.echo(f"Mã ghép nối các kiosk mẫu: {tokens_file}")
+    click.echo(f"Mã ghép nối các kiosk mẫu, công chức đang trực và mã PIN: {tokens_file}")
     users_file = Path(current_app.instance_path) / "demo_users.json"
     users_file.touch(mode=0o600)
     users_file.chmod(0o600)

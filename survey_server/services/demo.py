@@ -20,6 +20,7 @@ from ..models import (
     Officer,
     OfficerMonthRecord,
     Response,
+    Shift,
     Unit,
     User,
 )
@@ -94,6 +95,8 @@ class DemoSummary:
     reports: int = 0
     sample_dossier: str = ""
     users: dict[str, dict[str, str]] = field(default_factory=dict)  # username → role, password
+    # counter code → the officer on duty there and their PIN (for the kiosk's staff screen)
+    shifts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def demo_loaded(session: Session) -> bool:
@@ -178,10 +181,32 @@ def seed_demo(session: Session, now: dt.datetime, seed: int = 2024) -> DemoSumma
     for unit_code in ("P-DBP", "X-MA"):
         officer = officers_by_unit[unit_code]["reception"][-1]
         session.add(OfficerMonthRecord(officer=officer, month=month, violations=1, note="Đi muộn"))
+    _demo_shifts(session, rng, officers_by_unit, counters_by_unit, now, summary)
     _demo_users(session, province, summary)
     audit.record(session, "cli", "seed", "demo", None, dossiers=summary.dossiers)
     session.commit()
     return summary
+
+
+def _demo_shifts(
+    session: Session,
+    rng: random.Random,
+    officers_by_unit: dict[str, dict[str, list[Officer]]],
+    counters_by_unit: dict[str, list[Counter]],
+    now: dt.datetime,
+    summary: DemoSummary,
+) -> None:
+    """An officer on duty at every counter, each with a PIN, so that the demo kiosks take
+    ratings at once (a kiosk with no shift open refuses to rate anyone)."""
+    from werkzeug.security import generate_password_hash
+
+    for unit_code, counters in counters_by_unit.items():
+        on_duty = officers_by_unit[unit_code]["reception"]
+        for counter, officer in zip(counters, on_duty, strict=False):
+            pin = f"{rng.randrange(10**6):06d}"
+            officer.pin_hash = generate_password_hash(pin)
+            session.add(Shift(counter=counter, officer=officer, opened_at=now, opened_via="desk"))
+            summary.shifts[counter.code] = {"officer": officer.code, "pin": pin}
 
 
 # username, display name, role, unit code (None: the province)

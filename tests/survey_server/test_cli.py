@@ -65,13 +65,35 @@ def test_demo_seed_loads_a_believable_province_once(app: Flask, runner: FlaskCli
     assert "không nạp lại" in again.output
     with app.app_context():
         assert count(Response) == before
-    tokens = json.loads((Path(app.instance_path) / "demo_devices.json").read_text())
-    assert len(tokens) == 8
+    devices = json.loads((Path(app.instance_path) / "demo_devices.json").read_text())
+    assert len(devices) == 8
+
+
+def test_demo_kiosks_have_an_officer_on_duty_with_a_working_pin(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    """After `make run` every demo kiosk takes ratings at once, and the PIN printed works."""
+    runner.invoke(args=["demo", "seed"])
+    devices = json.loads((Path(app.instance_path) / "demo_devices.json").read_text())
+    client = app.test_client()
+    for counter, device in devices.items():
+        auth = {"Authorization": f"Bearer {device['token']}"}
+        state = client.get("/kiosk/api/state", headers=auth).get_json()
+        assert state["counter"]["code"] == counter
+        assert state["form"] == "phieu1"
+        assert state["officer"]["code"] == device["on_duty"]["officer"]
+    auth = {"Authorization": f"Bearer {devices['DBP-01']['token']}"}
+    on_duty = devices["DBP-01"]["on_duty"]
+    wrong = client.post("/kiosk/api/shift", json={**on_duty, "pin": "000000x"}, headers=auth)
+    assert wrong.status_code == 401
+    reopened = client.post("/kiosk/api/shift", json=on_duty, headers=auth)
+    assert reopened.status_code == 201, reopened.get_json()
 
 
 def test_demo_kiosk_token_works_with_the_api(app: Flask, runner: FlaskCliRunner) -> None:
     runner.invoke(args=["demo", "seed"])
-    tokens = json.loads((Path(app.instance_path) / "demo_devices.json").read_text())
+    devices = json.loads((Path(app.instance_path) / "demo_devices.json").read_text())
+    tokens = {counter: device["token"] for counter, device in devices.items()}
     with app.app_context():
         officer = db.session.scalars(
             select(Officer.code).where(Officer.group == "reception")

@@ -58,6 +58,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 64 * 1024)),
         # Explicit: Flask-Limiter otherwise keeps the last app's setting on its shared object.
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") not in ("0", "false", "no"),
+        # A kiosk rating counts only when an officer was on duty at the counter (anti-stuffing).
+        "KIOSK_REQUIRE_SHIFT": env.get("KIOSK_REQUIRE_SHIFT", "1") not in ("0", "false", "no"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_DEVICE": env.get("RATELIMIT_DEVICE", "120 per minute"),
         "RATELIMIT_INTEGRATION": env.get("RATELIMIT_INTEGRATION", "600 per minute"),

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey_server import create_app
-from survey_server.models import Centre, Counter, Officer, Unit
+from survey_server.models import Centre, Counter, Officer, Shift, Unit
 from survey_server.services import credentials
 
 BACKENDS = pytest.mark.parametrize(
@@ -36,6 +37,7 @@ def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
     return create_app({key: value for key, value in config.items() if value is not None})
 
 
+ON_DUTY_SINCE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 RECEIVED = dt.datetime(2026, 10, 5, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 
@@ -59,7 +61,7 @@ class World:
         return {"Authorization": f"Bearer {self.integration_key}"}
 
 
-def build_world(session: Session) -> World:
+def build_world(session: Session, *, on_duty: bool = True) -> World:
     unit = Unit(code="U1", name="UBND xã Thử Nghiệm", level="commune")
     centre = Centre(code="C1", name="Trung tâm Phục vụ hành chính công xã", unit=unit)
     counter = Counter(code="K1", name="Quầy 1", centre=centre)
@@ -76,6 +78,13 @@ def build_world(session: Session) -> World:
     session.commit()
     device, token = credentials.register_device(session, "K1", None, actor="test")
     _, key = credentials.create_integration_key(session, "dossier system", actor="test")
+    if on_duty:
+        # R1 on duty at K1 since long ago: kiosk ratings count only during a shift.
+        desk_officer = session.scalar(select(Officer).where(Officer.code == "R1"))
+        session.add(
+            Shift(counter=counter, officer=desk_officer, opened_at=ON_DUTY_SINCE, opened_via="desk")
+        )
+        session.commit()
     return World("U1", "C1", "K1", "R1", ("S1", "S2"), token, device.id, key)
 
 

@@ -27,6 +27,9 @@ MESSAGES = {
     "id_conflict": lazy_gettext(
         "This answer id was already used for an answer with other content; the first is kept."
     ),
+    "no_shift": lazy_gettext(
+        "No officer was on duty at this counter when the rating was made; it is not counted."
+    ),
     "unknown_device": lazy_gettext("This device is not registered. Pair the kiosk again."),
     "revoked_device": lazy_gettext("This device has been revoked and can no longer send answers."),
     "unknown_key": lazy_gettext("The integration key is missing, unknown or revoked."),

@@ -79,7 +79,10 @@ def post_response() -> tuple[FlaskResponse, int]:
             Channel("kiosk", device=device, counter=device.counter),
             survey_forms(),
             now,
-            Policy(dt.timedelta(seconds=current_app.config["CLOCK_AHEAD_TOLERANCE_SECONDS"])),
+            Policy(
+                dt.timedelta(seconds=current_app.config["CLOCK_AHEAD_TOLERANCE_SECONDS"]),
+                require_shift=current_app.config["KIOSK_REQUIRE_SHIFT"],
+            ),
         )
     except Refused as exc:
         return refuse(

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Counter, Device, Dossier, MisconductReport, Officer, Response
+from ..models import Counter, Device, Dossier, MisconductReport, Officer, Response, Shift
 from ..timeutil import parse_iso_datetime
 from . import Refused
 
@@ -53,6 +53,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Policy:
     clock_ahead_tolerance: dt.timedelta = dt.timedelta(minutes=5)
+    # A kiosk rating counts only if an officer was on duty at its counter (anti-stuffing).
+    require_shift: bool = True
 
 
 def content_hash(body: dict[str, Any]) -> str:
@@ -124,6 +126,8 @@ def submit_response(
         # A kiosk whose clock runs ahead: keep the answer, at the server's time, and say so.
         answered_at = now
         flags.append("clock_ahead")
+    if policy.require_shift and channel.counter is not None:
+        _require_shift(session, channel.counter, answered_at, now, policy.clock_ahead_tolerance)
     if dossier is not None and answered_at + policy.clock_ahead_tolerance < dossier.received_at:
         flags.append("answered_before_received")
     if any(not officer.active for officer in officers):
@@ -165,6 +169,36 @@ def submit_response(
             raise Refused(409, "already_answered", {"dossier_code": "already_answered"}) from None
         raise
     return Outcome(201, response, flags)
+
+
+def _require_shift(
+    session: Session,
+    counter: Counter,
+    answered_at: dt.datetime,
+    now: dt.datetime,
+    tolerance: dt.timedelta,
+) -> None:
+    """Refuse a kiosk rating made while nobody was on duty at the counter.
+
+    A rating queued offline during a shift that has closed since still counts: what matters is
+    a shift around ``answered_at`` (give or take the clock tolerance, for a kiosk clock a little
+    off), or, for a kiosk whose clock is further behind, a shift open right now.
+    """
+    covering = (
+        select(Shift.id)
+        .where(
+            Shift.counter_id == counter.id,
+            Shift.opened_at <= answered_at + tolerance,
+            (Shift.closed_at.is_(None)) | (Shift.closed_at >= answered_at - tolerance),
+        )
+        .limit(1)
+    )
+    if session.scalar(covering) is not None:
+        return
+    open_now = select(Shift.id).where(Shift.counter_id == counter.id, Shift.closed_at.is_(None))
+    if session.scalar(open_now.limit(1)) is not None and answered_at <= now:
+        return
+    raise Refused(422, "no_shift", {"answered_at": "no_shift_open"})
 
 
 def _replay(existing: Response, fingerprint: str) -> Outcome:

@@ -10,6 +10,8 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, serve
+from builders import World, build_world
+from survey_server.extensions import db
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -45,3 +47,10 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """Nobody on duty at first: the kiosk tests open shifts through the kiosk itself."""
+    with app.app_context():
+        return build_world(db.session, on_duty=False)

@@ -17,6 +17,7 @@ from survey_server.models import (
     CounterCurrentDossier,
     Device,
     Officer,
+    RefusedSubmission,
     Response,
     Shift,
     utcnow,
@@ -264,6 +265,7 @@ def test_a_bad_heartbeat_names_the_field(
 def test_bursts_are_flagged_for_review_not_dropped(
     app: Flask, client: FlaskClient, pinned: World
 ) -> None:
+    open_shift(client, pinned)
     base = dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC)
     # Six ratings within 50 s (a burst: more than 5 in 60 s), then one alone ten minutes later.
     times = [base + dt.timedelta(seconds=10 * i) for i in range(6)] + [
@@ -325,3 +327,47 @@ def test_set_officer_pin_refuses_a_short_pin(app: Flask, pinned: World) -> None:
             service.set_officer_pin(db.session, officer, "12", actor="test")
         with pytest.raises(Refused):
             service.authenticate_officer(db.session, "R1", "12")
+
+
+def test_a_rating_with_nobody_on_duty_is_refused_and_logged(
+    app: Flask, client: FlaskClient, pinned: World
+) -> None:
+    sent = client.post("/api/v1/responses", json=response_body(), headers=pinned.device_auth)
+    assert sent.status_code == 422
+    assert sent.get_json()["error"] == "no_shift"
+    assert sent.get_json()["fields"] == {"answered_at": "no_shift_open"}
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Response.id))) == 0
+        refused = db.session.scalars(select(RefusedSubmission.error)).all()
+        assert refused == ["no_shift"]
+
+
+def test_a_rating_queued_during_a_shift_that_has_closed_since_still_counts(
+    app: Flask, client: FlaskClient, pinned: World
+) -> None:
+    """The kiosk was offline: the rating arrives after the officer went home."""
+    with app.app_context():
+        counter = db.session.scalar(select(Counter).where(Counter.code == "K1"))
+        officer = db.session.scalar(select(Officer).where(Officer.code == "R1"))
+        opened = dt.datetime(2026, 10, 5, 7, 30, tzinfo=dt.UTC)
+        db.session.add(
+            Shift(
+                counter=counter,
+                officer=officer,
+                opened_at=opened,
+                closed_at=opened + dt.timedelta(hours=4),
+                opened_via="desk",
+            )
+        )
+        db.session.commit()
+    during = dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC).isoformat()
+    after = dt.datetime(2026, 10, 5, 13, 0, tzinfo=dt.UTC).isoformat()
+    ok = client.post(
+        "/api/v1/responses", json=response_body(answered_at=during), headers=pinned.device_auth
+    )
+    assert ok.status_code == 201, ok.get_json()
+    late = client.post(
+        "/api/v1/responses", json=response_body(answered_at=after), headers=pinned.device_auth
+    )
+    assert late.status_code == 422
+    assert late.get_json()["error"] == "no_shift"

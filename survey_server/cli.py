@@ -53,7 +53,16 @@ def demo_seed() -> None:
         click.echo("Dữ liệu đã có sẵn: không nạp lại tỉnh mẫu.")
         return
     click.echo("Đang nạp tỉnh mẫu (3 tháng hồ sơ và phiếu đánh giá)…")
-    summary = demo.seed_demo(db.session, utcnow())
+    now = utcnow()
+    summary = demo.seed_demo(db.session, now)
+    # Rate the demo months as the scheduler would, so the dashboard shows bands at once.
+    from .services import rating_job
+
+    month = rating_job.local_month(now)
+    for _ in range(4):
+        rated = rating_job.run_month(db.session, month, now)
+        click.echo(f"Đã xếp loại tháng {month:%m/%Y}: {rated.stored} kết quả.")
+        month = rating_job.previous_month(month)
     tokens_file = Path(current_app.instance_path) / "demo_devices.json"
     devices = {
         counter: {"token": token, "on_duty": summary.shifts.get(counter, {})}

@@ -20,6 +20,7 @@ from survey_server.models import (
     IntegrationKey,
     MisconductReport,
     Officer,
+    OfficerRating,
     Response,
     Unit,
 )
@@ -56,6 +57,9 @@ def test_demo_seed_loads_a_believable_province_once(app: Flask, runner: FlaskCli
         assert 0.6 < satisfied < 0.97, overall  # mostly satisfied, not uniformly so
         assert overall[1] + overall[2] > 0
         assert count(MisconductReport) >= 1
+        # The demo months are rated, so the dashboard shows bands right away.
+        bands = set(db.session.scalars(select(OfficerRating.band)))
+        assert count(OfficerRating) >= 30 and len(bands) >= 2, bands
         forms = Counter(db.session.scalars(select(Response.form)))
         assert forms["phieu1"] > 0 and forms["phieu2"] > 0
         before = count(Response)

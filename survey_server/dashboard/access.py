@@ -77,6 +77,22 @@ def get_unit_or_404(user: User, unit_id: int) -> Unit:
     return unit
 
 
+def get_unit_by_code_or_404(user: User, code: str) -> Unit:
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None or not can_see_unit(user, unit.id):
+        abort(404)
+    return unit
+
+
+def visible_active_units(user: User) -> list[Unit]:
+    """The active units a user may see, by code."""
+    allowed = visible_unit_ids(user)
+    query = select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)
+    if allowed is not None:
+        query = query.where(Unit.id.in_(list(allowed)))
+    return list(db.session.scalars(query))
+
+
 def get_officer_or_404(user: User, officer_id: int) -> Officer:
     officer = db.session.get(Officer, officer_id)
     if officer is None or not can_see_unit(user, officer.unit_id):

@@ -14,7 +14,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from rating.index import IndexTable, available_tables, load_satisfaction_config
 from rating.index.sonla import consequences
 
-from ..dashboard.access import role_required, visible_unit_ids
+from ..dashboard.access import (
+    get_unit_by_code_or_404,
+    role_required,
+    visible_active_units,
+)
 from ..extensions import db
 from ..models import IndexAssessment, Unit
 from ..services import index as service
@@ -42,19 +46,11 @@ def _table() -> IndexTable:
 
 
 def _visible_units() -> list[Unit]:
-    allowed = visible_unit_ids(current_user)
-    query = select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)
-    if allowed is not None:
-        query = query.where(Unit.id.in_(list(allowed)))
-    return list(db.session.scalars(query))
+    return visible_active_units(current_user)
 
 
 def _unit(code: str) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    allowed = visible_unit_ids(current_user)
-    if unit is None or (allowed is not None and unit.id not in allowed):
-        abort(404)
-    return unit
+    return get_unit_by_code_or_404(current_user, code)
 
 
 def _actor() -> str:

@@ -303,10 +303,9 @@ def receipt(code: str) -> Page:
     user = _desk_user()
     dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
     # Another unit's dossier answers like an unknown one: codes cannot be probed (access.py).
-    from ..dashboard.access import visible_unit_ids
+    from ..dashboard.access import can_see_unit
 
-    visible = visible_unit_ids(user)
-    if dossier is None or (visible is not None and dossier.unit_id not in visible):
+    if dossier is None or not can_see_unit(user, dossier.unit_id):
         abort(404)
     token = token_for_dossier(
         current_app.config["SECRET_KEY"], dossier, int_setting("QR_TOKEN_TTL_DAYS")

@@ -12,7 +12,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from rating.tt01_report import AGENCY_INDICATORS, DESK_INDICATORS, Quarter
 
-from ..dashboard.access import can_decide, role_required, visible_unit_ids
+from ..dashboard.access import (
+    can_decide,
+    get_unit_by_code_or_404,
+    role_required,
+    visible_active_units,
+)
 from ..extensions import db
 from ..models import Centre, Unit
 from ..services import tt01_report as service
@@ -33,19 +38,11 @@ def _quarter() -> Quarter:
 
 
 def _visible_units() -> list[Unit]:
-    allowed = visible_unit_ids(current_user)
-    query = select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)
-    if allowed is not None:
-        query = query.where(Unit.id.in_(list(allowed)))
-    return list(db.session.scalars(query))
+    return visible_active_units(current_user)
 
 
 def _unit(code: str) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    allowed = visible_unit_ids(current_user)
-    if unit is None or (allowed is not None and unit.id not in allowed):
-        abort(404)
-    return unit
+    return get_unit_by_code_or_404(current_user, code)
 
 
 def _common(quarter: Quarter) -> dict[str, object]:

@@ -27,7 +27,7 @@ test: install
 # Benchmarks (never run by the tests): every bench/*.py, one after the other.
 .PHONY: bench
 bench: install
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/[!_]*.py; do $(BIN)/python $$script || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .

@@ -29,11 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,8 +42,8 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results.jsonl")
+from _support import ROOT, Gunicorn, Results, machine
+
 CLIENT_PROCESSES = 2
 THREADS_PER_PROCESS = 4
 CONNECTIONS = CLIENT_PROCESSES * THREADS_PER_PROCESS
@@ -133,39 +130,6 @@ def prepare_floor(folder: Path) -> dict[str, str]:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(FLOOR_TABLE)
     return {"FLOOR_DATABASE": str(path)}
-
-
-class Gunicorn:
-    def __init__(self, app: str, env: dict[str, str], port: int, log: Path) -> None:
-        command = [
-            sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-            "--pythonpath", str(ROOT / "bench"), "--chdir", str(ROOT), app,
-        ]  # fmt: skip
-        with log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                command,
-                env={**os.environ, **env},
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.port = port
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start ({app}); see {log}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
 
 
 # -- load --------------------------------------------------------------------------------------
@@ -262,32 +226,16 @@ def measure(port: int, token: str, seconds: float, rate: float | None = None) ->
 def with_server(
     app: str, env: dict[str, str], folder: Path, work: Callable[[int], dict[str, float]]
 ) -> dict[str, float]:
-    from socket import socket
-
-    with socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = Gunicorn(app, env, port, folder / "gunicorn.log")
-    try:
-        return work(port)
-    finally:
-        server.stop()
-
-
-def record(figures: list[dict[str, Any]]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a", encoding="utf-8") as sink:
-        for figure in figures:
-            sink.write(json.dumps(figure, ensure_ascii=False) + "\n")
+    with Gunicorn(app, env, folder / "gunicorn.log") as server:
+        return work(server.port)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     args = parser.parse_args()
-    machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs"
     print(
-        f"ingest: {machine}, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; "
+        f"ingest: {machine()}, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; "
         f"gunicorn 2 workers, {CONNECTIONS} connections, {args.seconds:g} s per phase"
     )
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temporary:
@@ -336,33 +284,24 @@ def main() -> None:
         f"p99 at half the floor's rate: {half['p99_ms']:.1f} ms "
         f"(target < 100 ms: {'met' if p99_ok else 'NOT met'})"
     )
-    when = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    base = {"bench": "ingest", "at": when, "machine": machine}
-    record(
-        [
-            {**base, "figure": "floor_rps", "value": round(floor["rps"], 1), "unit": "req/s"},
-            {**base, "figure": "floor_p50", "value": round(floor["p50_ms"], 2), "unit": "ms"},
-            {**base, "figure": "floor_p99", "value": round(floor["p99_ms"], 2), "unit": "ms"},
-            {**base, "figure": "survey_rps", "value": round(survey["rps"], 1), "unit": "req/s"},
-            {**base, "figure": "survey_p50", "value": round(survey["p50_ms"], 2), "unit": "ms"},
-            {**base, "figure": "survey_p99", "value": round(survey["p99_ms"], 2), "unit": "ms"},
-            {**base, "figure": "ratio", "value": round(ratio, 3), "unit": "", "target": ">= 0.5"},
-            {
-                **base,
-                "figure": "survey_p99_at_half_floor_rate",
-                "value": round(half["p99_ms"], 2),
-                "unit": "ms",
-                "target": "< 100",
-                "rate": round(half_rate, 1),
-            },
-            {
-                **base,
-                "figure": "survey_p99_at_half_own_rate",
-                "value": round(own_half["p99_ms"], 2),
-                "unit": "ms",
-                "rate": round(own_half_rate, 1),
-            },
-        ]
+    results = Results("ingest")
+    for name, figures in (("floor", floor), ("survey", survey)):
+        results.add(f"{name}_rps", round(figures["rps"], 1), "req/s")
+        results.add(f"{name}_p50", round(figures["p50_ms"], 2), "ms")
+        results.add(f"{name}_p99", round(figures["p99_ms"], 2), "ms")
+    results.add("ratio", round(ratio, 3), "", target=">= 0.5")
+    results.add(
+        "survey_p99_at_half_floor_rate",
+        round(half["p99_ms"], 2),
+        "ms",
+        target="< 100",
+        rate=round(half_rate, 1),
+    )
+    results.add(
+        "survey_p99_at_half_own_rate",
+        round(own_half["p99_ms"], 2),
+        "ms",
+        rate=round(own_half_rate, 1),
     )
     errors = sum(figures["errors"] for _, figures in rows)
     if errors:

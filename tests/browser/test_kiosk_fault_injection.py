@@ -26,12 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +38,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from builders import World
-from pg_support import free_port
+from gunicorn_support import Gunicorn, running
 from survey_server.extensions import db
 from survey_server.models import Counter, Officer, Response, utcnow
 from survey_server.services import kiosk as service
@@ -102,58 +98,6 @@ async ([n, first]) => {
 """
 
 
-class Gunicorn:
-    """The server: a real gunicorn that is killed outright and started again on one port."""
-
-    def __init__(self, database_url: str, directory: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = directory / "gunicorn.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "INSTANCE_PATH": str(directory / "server-instance"),
-            "SECRET_KEY": "kiosk-fault-test",
-            "LOG_LEVEL": "WARNING",
-            "RATELIMIT_DEVICE": "1000000 per minute",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        # The KIOSK_* settings are not read from the environment: the factory gets them.
-        command = [
-            sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--preload",
-            "--bind", f"127.0.0.1:{self.port}", f"survey_server:create_app({FAST!r})",
-        ]  # fmt: skip
-        with self.log.open("ab") as sink:
-            # Its own process group: one killpg reaches the master and every worker.
-            self.process = subprocess.Popen(
-                command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()}") from None
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self.kills += 1
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-
 @pytest.fixture
 def server(app: Flask, world: World, database_url: str, tmp_path: Path) -> Iterator[Gunicorn]:
     with app.app_context():
@@ -162,12 +106,15 @@ def server(app: Flask, world: World, database_url: str, tmp_path: Path) -> Itera
         service.open_shift(db.session, counter, officer, "desk", utcnow())
         db.session.remove()
         db.engine.dispose()
-    server = Gunicorn(database_url, tmp_path)
-    server.start()
-    try:
+    # The KIOSK_* settings are not read from the environment: the factory gets them.
+    server = Gunicorn(
+        database_url,
+        tmp_path,
+        app=f"survey_server:create_app({FAST!r})",
+        env={"RATELIMIT_DEVICE": "1000000 per minute"},
+    )
+    with running(server):
         yield server
-    finally:
-        server.stop()
 
 
 def queue_length(page: Page) -> int:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from builders import BACKENDS, World, dossier_body, response_body
-from pg_support import free_port
+from gunicorn_support import Gunicorn, post_json, running
 from survey_server.extensions import db
 from survey_server.models import Response
 
@@ -31,51 +24,8 @@ CONCURRENT = 50
 
 @pytest.fixture
 def server(app: Flask, world: World, database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "INSTANCE_PATH": str(tmp_path / "server-instance"),
-        "SECRET_KEY": "concurrency-test",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "8",
-        "--bind", f"127.0.0.1:{port}", "survey_server:create_app()",
-    ]  # fmt: skip
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def post(url: str, body: Any, token: str) -> int:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    with running(Gunicorn(database_url, tmp_path, threads=8, preload=False)) as gunicorn:
+        yield gunicorn.base
 
 
 def all_at_once(url: str, bodies: list[Any], token: str) -> Counter[int]:
@@ -86,7 +36,7 @@ def all_at_once(url: str, bodies: list[Any], token: str) -> Counter[int]:
 
     def send(body: Any) -> None:
         barrier.wait()
-        status = post(url, body, token)
+        status = post_json(url, body, token, timeout=60)
         with lock:
             statuses.append(status)
 
@@ -125,7 +75,7 @@ def test_conflicting_submissions_store_one_and_answer_409(
 def test_many_answers_to_one_dossier_keep_only_the_first(
     app: Flask, world: World, server: str
 ) -> None:
-    reply = post(f"{server}/api/v1/dossiers", dossier_body(), world.integration_key)
+    reply = post_json(f"{server}/api/v1/dossiers", dossier_body(), world.integration_key, 60)
     assert reply == 201
     bodies = [response_body(dossier_code="HS-0001") for _ in range(CONCURRENT)]
     statuses = all_at_once(f"{server}/api/v1/responses", bodies, world.device_token)

@@ -14,16 +14,9 @@ was committed before the acknowledgement was sent, and that retries never duplic
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -35,7 +28,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from builders import BACKENDS, RECEIVED, World, response_body
-from pg_support import free_port
+from gunicorn_support import Gunicorn, post_json, running
 from survey_server.extensions import db
 from survey_server.models import Response
 
@@ -46,85 +39,23 @@ SENDERS = 4
 KILLS = 5
 
 
-class Server:
-    """A gunicorn server that can be killed outright and started again on the same port."""
-
-    def __init__(self, database_url: str, directory: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = directory / "gunicorn.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "INSTANCE_PATH": str(directory / "server-instance"),
-            "SECRET_KEY": "fault-test",
-            "LOG_LEVEL": "WARNING",
-            "RATELIMIT_DEVICE": "100000 per minute",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        # --preload as in deploy/: the app is imported once, then forked (create_app opens no
-        # database connection, so the workers share none); it also halves each restart.
-        command = [
-            sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--preload",
-            "--bind", f"127.0.0.1:{self.port}", "survey_server:create_app()",
-        ]  # fmt: skip
-        with self.log.open("ab") as sink:
-            # Its own process group, so that one killpg reaches the master and every worker.
-            self.process = subprocess.Popen(
-                command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()}") from None
-                time.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.kill()
-
-
 @pytest.fixture
-def server(app: Flask, world: World, database_url: str, tmp_path: Path) -> Iterator[Server]:
-    server = Server(database_url, tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def server(app: Flask, world: World, database_url: str, tmp_path: Path) -> Iterator[Gunicorn]:
+    gunicorn = Gunicorn(database_url, tmp_path, env={"RATELIMIT_DEVICE": "100000 per minute"})
+    with running(gunicorn):
+        yield gunicorn
 
 
 def send(url: str, body: dict[str, Any], token: str) -> int | None:
     """The status, or None when the server did not answer (killed, restarting)."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-    except (OSError, urllib.error.URLError):
+        return post_json(url, body, token, timeout=30)
+    except OSError:
         return None
 
 
 def test_every_acknowledged_answer_survives_sigkill(
-    app: Flask, world: World, server: Server
+    app: Flask, world: World, server: Gunicorn
 ) -> None:
     seed = random.randrange(2**32)
     rng = random.Random(seed)

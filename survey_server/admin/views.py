@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import (
     Response,
@@ -37,6 +37,7 @@ from ..services.rating_job import local_month, previous_month
 from . import bp, photos_bp
 
 admin_only = role_required("admin")
+T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GROUP_LABELS = {"reception": lazy_gettext("Reception"), "resolver": lazy_gettext("Resolver")}
 KIND_LABELS = {
@@ -67,6 +68,22 @@ def _unit_choices(empty: bool = False) -> list[SelectChoice]:
     units = db.session.scalars(select(Unit).order_by(Unit.code))
     choices = [(str(unit.id), f"{unit.code} · {unit.name}") for unit in units]
     return _choices([("", "—"), *choices] if empty else choices)
+
+
+def _save(form: FlaskForm, save: Callable[[], T]) -> T | None:
+    """Run ``save`` (a service call that audits and commits) and flash "Saved."; the row saved.
+
+    None when the service refuses: nothing it did stays, and the refusal is shown on the field
+    at fault, for the view to render the form again.
+    """
+    try:
+        saved = save()
+    except service.AdminError as error:
+        db.session.rollback()
+        _refused(form, error)
+        return None
+    flash(gettext("Saved."), "info")
+    return saved
 
 
 def _refused(form: FlaskForm, error: service.AdminError) -> None:
@@ -163,8 +180,9 @@ def unit(unit_id: int | None) -> str | WerkzeugResponse:
     if row is not None and not form.is_submitted():
         form.parent_id.data = str(row.parent_id or "")
     if form.validate_on_submit():
-        try:
-            service.save_unit(
+        saved = _save(
+            form,
+            lambda: service.save_unit(
                 db.session,
                 row,
                 code=form.code.data or "",
@@ -174,12 +192,9 @@ def unit(unit_id: int | None) -> str | WerkzeugResponse:
                 levels=levels,
                 actor=_actor(),
                 active=bool(form.active.data),
-            )
-        except service.AdminError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            flash(gettext("Saved."), "info")
+            ),
+        )
+        if saved is not None:
             return redirect(url_for("admin.units"))
     return _edit(gettext("Unit"), form, back=url_for("admin.units"))
 
@@ -232,8 +247,9 @@ def centre(centre_id: int | None) -> str | WerkzeugResponse:
         form.unit_id.data = str(row.unit_id)
         form.networks.data = "\n".join(row.networks or [])
     if form.validate_on_submit():
-        try:
-            service.save_centre(
+        saved = _save(
+            form,
+            lambda: service.save_centre(
                 db.session,
                 row,
                 code=form.code.data or "",
@@ -242,12 +258,9 @@ def centre(centre_id: int | None) -> str | WerkzeugResponse:
                 address=form.address.data,
                 networks=form.networks.data or "",
                 actor=_actor(),
-            )
-        except service.AdminError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            flash(gettext("Saved."), "info")
+            ),
+        )
+        if saved is not None:
             return redirect(url_for("admin.centres"))
     return _edit(gettext("Centre"), form, back=url_for("admin.centres"))
 
@@ -297,8 +310,9 @@ def counter(counter_id: int | None) -> str | WerkzeugResponse:
     if row is not None and not form.is_submitted():
         form.centre_id.data = str(row.centre_id)
     if form.validate_on_submit():
-        try:
-            saved = service.save_counter(
+        saved = _save(
+            form,
+            lambda: service.save_counter(
                 db.session,
                 row,
                 code=form.code.data or "",
@@ -306,12 +320,9 @@ def counter(counter_id: int | None) -> str | WerkzeugResponse:
                 centre_id=_none(form.centre_id.data),
                 kind=form.kind.data or "",
                 actor=_actor(),
-            )
-        except service.AdminError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            flash(gettext("Saved."), "info")
+            ),
+        )
+        if saved is not None:
             return redirect(url_for("admin.counter", counter_id=saved.id))
     devices = [] if row is None else sorted(row.devices, key=lambda device: device.id)
     return render_template(
@@ -423,8 +434,9 @@ def officer(officer_id: int | None) -> str | WerkzeugResponse:
     if row is not None and not form.is_submitted():
         form.unit_id.data = str(row.unit_id)
     if form.validate_on_submit():
-        try:
-            saved = service.save_officer(
+        saved = _save(
+            form,
+            lambda: service.save_officer(
                 db.session,
                 row,
                 code=form.code.data or "",
@@ -434,12 +446,9 @@ def officer(officer_id: int | None) -> str | WerkzeugResponse:
                 title=form.title.data,
                 active=bool(form.active.data),
                 actor=_actor(),
-            )
-        except service.AdminError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            flash(gettext("Saved."), "info")
+            ),
+        )
+        if saved is not None:
             return redirect(url_for("admin.officer", officer_id=saved.id))
     return render_template(
         "admin/officer.html",
@@ -600,36 +609,33 @@ def user(user_id: int | None) -> str | WerkzeugResponse:
         form.username.render_kw = {"readonly": True}
         if not form.is_submitted():
             form.unit_id.data = str(row.unit_id or "")
-    if form.validate_on_submit():
-        try:
-            if row is None:
-                service.create_user(
-                    db.session,
-                    username=form.username.data or "",
-                    display_name=form.display_name.data or "",
-                    password=form.password.data or "",
-                    role=form.role.data or "",
-                    unit_id=_none(form.unit_id.data),
-                    actor=_actor(),
-                )
-            else:
-                service.update_user(
-                    db.session,
-                    row,
-                    display_name=form.display_name.data or "",
-                    role=form.role.data or "",
-                    unit_id=_none(form.unit_id.data),
-                    active=bool(form.active.data),
-                    actor=_actor(),
-                )
-                if form.password.data:
-                    service.reset_password(db.session, row, form.password.data, _actor())
-        except service.AdminError as error:
-            db.session.rollback()
-            _refused(form, error)
-        else:
-            flash(gettext("Saved."), "info")
-            return redirect(url_for("admin.users"))
+
+    def save() -> User:
+        if row is None:
+            return service.create_user(
+                db.session,
+                username=form.username.data or "",
+                display_name=form.display_name.data or "",
+                password=form.password.data or "",
+                role=form.role.data or "",
+                unit_id=_none(form.unit_id.data),
+                actor=_actor(),
+            )
+        updated = service.update_user(
+            db.session,
+            row,
+            display_name=form.display_name.data or "",
+            role=form.role.data or "",
+            unit_id=_none(form.unit_id.data),
+            active=bool(form.active.data),
+            actor=_actor(),
+        )
+        if form.password.data:
+            service.reset_password(db.session, row, form.password.data, _actor())
+        return updated
+
+    if form.validate_on_submit() and _save(form, save) is not None:
+        return redirect(url_for("admin.users"))
     return _edit(gettext("User"), form, back=url_for("admin.users"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
@@ -172,8 +173,25 @@ def _next_month(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def _refused(exc: decisions.DecisionRefused) -> None:
-    flash(str(exc.message), "error")
+def _act(form: FlaskForm, action: Callable[[], object], done: str, invalid: str | None) -> None:
+    """Run a decision once ``form`` validates, and flash how it went.
+
+    ``action`` calls the decisions service; when the service refuses, nothing it did stays and
+    its Vietnamese reason is flashed. A bad CSRF token is 400, and so is any invalid form when
+    there is no ``invalid`` message to flash (a form that holds only the token).
+    """
+    if form.validate_on_submit():
+        try:
+            action()
+        except decisions.DecisionRefused as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            flash(done, "info")
+    elif invalid is None or form.csrf_token.errors:
+        abort(400)
+    else:
+        flash(invalid, "error")
 
 
 @bp.post("/units/<int:unit_id>/<month_text>/approve")
@@ -181,15 +199,14 @@ def _refused(exc: decisions.DecisionRefused) -> None:
 def approve(unit_id: int, month_text: str) -> WerkzeugResponse:
     unit = get_unit_or_404(current_user, unit_id)
     month = _month_or_404(month_text)
-    if ApproveForm().validate_on_submit():
-        try:
-            decisions.approve_month(db.session, unit.id, month, user=current_user, now=utcnow())
-            flash(gettext("The month is approved and locked."), "info")
-        except decisions.DecisionRefused as exc:
-            db.session.rollback()
-            _refused(exc)
-    else:
-        abort(400)
+    _act(
+        ApproveForm(),
+        lambda: decisions.approve_month(
+            db.session, unit.id, month, user=current_user, now=utcnow()
+        ),
+        done=gettext("The month is approved and locked."),
+        invalid=None,
+    )
     return redirect(url_for("dashboard.month", unit_id=unit.id, month_text=_month_text(month)))
 
 
@@ -199,24 +216,19 @@ def reopen(unit_id: int, month_text: str) -> WerkzeugResponse:
     unit = get_unit_or_404(current_user, unit_id)
     month = _month_or_404(month_text)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            decisions.reopen_month(
-                db.session,
-                unit.id,
-                month,
-                reason=form.reason.data or "",
-                user=current_user,
-                now=utcnow(),
-            )
-            flash(gettext("The month is open again and has been recomputed."), "info")
-        except decisions.DecisionRefused as exc:
-            db.session.rollback()
-            _refused(exc)
-    elif form.csrf_token.errors:
-        abort(400)
-    else:
-        flash(gettext("Give a reason to reopen the month."), "error")
+    _act(
+        form,
+        lambda: decisions.reopen_month(
+            db.session,
+            unit.id,
+            month,
+            reason=form.reason.data or "",
+            user=current_user,
+            now=utcnow(),
+        ),
+        done=gettext("The month is open again and has been recomputed."),
+        invalid=gettext("Give a reason to reopen the month."),
+    )
     return redirect(url_for("dashboard.month", unit_id=unit.id, month_text=_month_text(month)))
 
 
@@ -228,25 +240,20 @@ def decide(report_id: int) -> WerkzeugResponse:
         abort(404)
     officer = get_officer_or_404(current_user, report.officer_id)
     form = DecideForm()
+    _act(
+        form,
+        lambda: decisions.decide_report(
+            db.session,
+            report.id,
+            confirm=form.decision.data == "confirm",
+            reason=form.reason.data or "",
+            user=current_user,
+            now=utcnow(),
+        ),
+        done=gettext("The decision is recorded and the month recomputed."),
+        invalid=gettext("Choose confirm or reject and give a reason."),
+    )
     back = request.form.get("back") or ""
-    if form.validate_on_submit():
-        try:
-            decisions.decide_report(
-                db.session,
-                report.id,
-                confirm=form.decision.data == "confirm",
-                reason=form.reason.data or "",
-                user=current_user,
-                now=utcnow(),
-            )
-            flash(gettext("The decision is recorded and the month recomputed."), "info")
-        except decisions.DecisionRefused as exc:
-            db.session.rollback()
-            _refused(exc)
-    elif form.csrf_token.errors:
-        abort(400)
-    else:
-        flash(gettext("Choose confirm or reject and give a reason."), "error")
     if back.startswith("/dashboard/") and not back.startswith("//"):
         return redirect(back)
     return redirect(url_for("dashboard.unit", unit_id=officer.unit_id))
@@ -310,24 +317,19 @@ def record(officer_id: int, month_text: str) -> WerkzeugResponse:
     officer: Officer = get_officer_or_404(current_user, officer_id)
     month = _month_or_404(month_text)
     form = RecordForm()
-    if form.validate_on_submit():
-        try:
-            decisions.record_month(
-                db.session,
-                officer.id,
-                month,
-                violations=form.violations.data or 0,
-                disciplined=bool(form.disciplined.data),
-                note=form.note.data or None,
-                user=current_user,
-                now=utcnow(),
-            )
-            flash(gettext("Recorded; the month has been recomputed."), "info")
-        except decisions.DecisionRefused as exc:
-            db.session.rollback()
-            _refused(exc)
-    elif form.csrf_token.errors:
-        abort(400)
-    else:
-        flash(gettext("Check the number of breaches (0 to 99)."), "error")
+    _act(
+        form,
+        lambda: decisions.record_month(
+            db.session,
+            officer.id,
+            month,
+            violations=form.violations.data or 0,
+            disciplined=bool(form.disciplined.data),
+            note=form.note.data or None,
+            user=current_user,
+            now=utcnow(),
+        ),
+        done=gettext("Recorded; the month has been recomputed."),
+        invalid=gettext("Check the number of breaches (0 to 99)."),
+    )
     return redirect(url_for("dashboard.officer", officer_id=officer.id, month_text=month_text))

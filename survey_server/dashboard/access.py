@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import Officer, Unit, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+APPRAISER_ROLES = ("admin",)
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
@@ -68,6 +69,12 @@ def can_see_unit(user: User, unit_id: int) -> bool:
 def can_decide(user: User) -> bool:
     """Heads and admins act (decide, record, approve); viewers only read."""
     return user.role in ("admin", "head")
+
+
+def can_appraise(user: User) -> bool:
+    """The appraised index scores (điểm thẩm định) are the Department of Home Affairs' to
+    enter, through its province administrators; a unit head enters self-assessed ones only."""
+    return user.role in APPRAISER_ROLES
 
 
 def get_unit_or_404(user: User, unit_id: int) -> Unit:

@@ -15,9 +15,11 @@ from rating.index import IndexTable, available_tables, load_satisfaction_config
 from rating.index.sonla import consequences
 
 from ..dashboard.access import (
+    can_appraise,
     get_unit_by_code_or_404,
     role_required,
     visible_active_units,
+    visible_unit_ids,
 )
 from ..extensions import db
 from ..models import IndexAssessment, Unit
@@ -71,6 +73,7 @@ def overview() -> str:
         units=units,
         rows=rows,
         incomplete=incomplete,
+        can_appraise=can_appraise(current_user),
     )
 
 
@@ -99,14 +102,23 @@ def satisfaction_chart(code: str) -> Response:
 @role_required("admin", "head")
 def score(code: str) -> tuple[str, int] | BaseResponse:
     unit, year, table = _unit(code), _year(), _table()
+    appraise = can_appraise(current_user)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        entries, errors = _entries_from_form(table)
+        entries, errors = _entries_from_form(table, appraise)
         reason = request.form.get("reason", "").strip() or None
         if not errors:
             try:
                 service.save_scores(
-                    db.session, unit, year, table, entries, _actor(), "entered", reason
+                    db.session,
+                    unit,
+                    year,
+                    table,
+                    entries,
+                    _actor(),
+                    "entered",
+                    reason,
+                    appraise=appraise,
                 )
             except service.IndexInputError as error:
                 db.session.rollback()
@@ -136,6 +148,7 @@ def score(code: str) -> tuple[str, int] | BaseResponse:
         errors=errors,
         form=request.form if request.method == "POST" else None,
         consequences=consequences(history),
+        can_appraise=appraise,
     ), (422 if errors else 200)
 
 
@@ -161,7 +174,7 @@ def export() -> Response:
 
 
 @bp.post("/import")
-@role_required("admin")
+@role_required("admin", "head")
 def import_xlsx() -> tuple[str, int] | BaseResponse:
     year, table = _year(), _table()
     upload = request.files.get("file")
@@ -169,7 +182,15 @@ def import_xlsx() -> tuple[str, int] | BaseResponse:
         flash(_("Choose an xlsx file."))
         return redirect(url_for(".overview", year=year, table=table.id))
     try:
-        codes = index_xlsx.import_workbook(db.session, upload.read(), year, table, _actor())
+        codes = index_xlsx.import_workbook(
+            db.session,
+            upload.read(),
+            year,
+            table,
+            _actor(),
+            appraise=can_appraise(current_user),
+            unit_ids=visible_unit_ids(current_user),
+        )
     except index_xlsx.XlsxImportError as error:
         return render_template(
             "index/import_errors.html", year=year, table=table, problems=error.problems
@@ -178,8 +199,14 @@ def import_xlsx() -> tuple[str, int] | BaseResponse:
     return redirect(url_for(".overview", year=year, table=table.id))
 
 
-def _entries_from_form(table: IndexTable) -> tuple[dict[str, service.LeafEntry], dict[str, str]]:
-    """Leaves whose fields were filled: two numbers, or the "không đánh giá" box."""
+def _entries_from_form(
+    table: IndexTable, appraise: bool
+) -> tuple[dict[str, service.LeafEntry], dict[str, str]]:
+    """Leaves whose fields were filled: two numbers, or the "không đánh giá" box.
+
+    A head (``appraise`` False) fills the self-assessed score; the appraised one shown read-only
+    comes back as it was, and the service refuses it if it does not.
+    """
     entries: dict[str, service.LeafEntry] = {}
     errors: dict[str, str] = {}
     for leaf in table.leaves():
@@ -190,10 +217,12 @@ def _entries_from_form(table: IndexTable) -> tuple[dict[str, service.LeafEntry],
         appraised = request.form.get(f"appraised-{leaf.code}", "").strip()
         if not own and not appraised:
             continue
-        values: list[Decimal | None] = []
-        for text in (own, appraised):
-            values.append(_number(text))
-        if values[0] is None or values[1] is None:
+        values = [_number(text) if text else None for text in (own, appraised)]
+        if not appraise:
+            if (own and values[0] is None) or (appraised and values[1] is None):
+                errors[leaf.code] = _("Enter the self-assessed score as a number, e.g. 0.75.")
+                continue
+        elif values[0] is None or values[1] is None:
             errors[leaf.code] = _("Enter both scores as numbers, e.g. 0.75.")
             continue
         entries[leaf.code] = service.LeafEntry(values[0], values[1])

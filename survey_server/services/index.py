@@ -120,7 +120,8 @@ class LeafRow:
 
     @property
     def missing(self) -> bool:
-        return self.source is None
+        """Nothing entered yet, or self-assessed and still waiting for the appraisal."""
+        return self.source is None or (not self.not_assessed and self.appraised is None)
 
 
 @dataclass(frozen=True)
@@ -174,14 +175,18 @@ def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-def answers_by_unit(
+ANSWER_CHUNK = 200
+"""Answers held per unit before they are counted: memory stays flat however large the year."""
+
+
+def _answer_rows(
     session: Session, year: int, unit_ids: list[int] | None = None
-) -> dict[int, list[tuple[str, Mapping[str, Any]]]]:
-    """The year's valid answers, grouped by the unit they count for (index.md, section 1).
+) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
+    """The year's valid answers as ``(unit id, form, answers)``, streamed in no set order.
 
     ``phieu1`` counts for the unit of the centre where it was given (the kiosk's counter, or
     for the QR page the dossier's centre); ``phieu2`` for the resolving agency (the dossier's
-    unit).
+    unit). See index.md, section 1.
     """
     start, end = year_bounds(year)
     counter_centre = aliased(Centre)
@@ -203,7 +208,7 @@ def answers_by_unit(
             Response.answered_at >= start,
             Response.answered_at < end,
         )
-        .order_by(Response.id)
+        .execution_options(yield_per=ANSWER_CHUNK)
     )
     if unit_ids is not None:
         query = query.where(
@@ -213,15 +218,57 @@ def answers_by_unit(
                 Dossier.unit_id.in_(unit_ids),
             )
         )
-    grouped: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
     for form, answers, counter_unit, dossier_centre_unit, dossier_unit in session.execute(query):
         if form == "phieu1":
             unit_id = counter_unit if counter_unit is not None else dossier_centre_unit
         else:
             unit_id = dossier_unit
         if unit_id is not None:
-            grouped.setdefault(unit_id, []).append((form, answers or {}))
+            yield unit_id, form, answers or {}
+
+
+def answers_by_unit(
+    session: Session, year: int, unit_ids: list[int] | None = None
+) -> dict[int, list[tuple[str, Mapping[str, Any]]]]:
+    """The year's valid answers, grouped by the unit they count for (see ``_answer_rows``)."""
+    grouped: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
+    for unit_id, form, answers in _answer_rows(session, year, unit_ids):
+        grouped.setdefault(unit_id, []).append((form, answers))
     return grouped
+
+
+def counts_by_unit(
+    session: Session, year: int, unit_ids: list[int], config: SatisfactionConfig
+) -> dict[int, dict[str, AnswerCounts]]:
+    """``count_answers`` of each unit's answers for the year, without holding them all.
+
+    The answers are streamed and counted ``ANSWER_CHUNK`` at a time per unit; the counts of
+    the chunks are added up (a count is a sum, so the order and the chunking do not matter).
+    """
+    totals: dict[int, dict[str, AnswerCounts]] = {}
+    pending: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
+
+    def count(unit_id: int) -> None:
+        counts = count_answers(pending.pop(unit_id), config)
+        before = totals.get(unit_id)
+        if before is not None:
+            counts = {
+                code: AnswerCounts(
+                    before[code].satisfied + found.satisfied,
+                    before[code].answered + found.answered,
+                )
+                for code, found in counts.items()
+            }
+        totals[unit_id] = counts
+
+    for unit_id, form, answers in _answer_rows(session, year, unit_ids):
+        chunk = pending.setdefault(unit_id, [])
+        chunk.append((form, answers))
+        if len(chunk) >= ANSWER_CHUNK:
+            count(unit_id)
+    for unit_id in list(pending):
+        count(unit_id)
+    return totals
 
 
 def satisfaction_for_units(
@@ -233,11 +280,11 @@ def satisfaction_for_units(
     """Criterion 8.3 for each unit and the year: our forms plus the imported survey results."""
     config = config or load_satisfaction_config()
     units = list(units)
-    grouped = answers_by_unit(session, year, [unit.id for unit in units])
+    counted = counts_by_unit(session, year, [unit.id for unit in units], config)
     imported = _imported_results(session, year, [unit.id for unit in units])
     results = []
     for unit in units:
-        counts = count_answers(grouped.get(unit.id, []), config)
+        counts = dict(counted.get(unit.id) or count_answers([], config))
         rows = imported.get(unit.id, {})
         percents: dict[str, Decimal] = {}
         respondents: dict[str, int | None] = {}
@@ -395,14 +442,25 @@ def save_scores(
     reason: str | None = None,
     config: SatisfactionConfig | None = None,
     commit: bool = True,
+    appraise: bool = True,
 ) -> IndexAssessment:
     """Store scores for some leaves of a unit's year, all or nothing.
 
     8.3 leaves that the satisfaction mapping fills are only stored when they differ from what
     is stored or computed now; they then become an override and need ``reason``.
+
+    ``appraise`` False is a unit head's entry: self-assessed scores only. The appraised scores
+    are the Department of Home Affairs' to enter; each leaf keeps the one it has (an entry may
+    repeat it unchanged, as a downloaded file does), and "không đánh giá" cannot erase one.
     """
     config = config or load_satisfaction_config()
     auto = satisfaction_applies(table, config)
+    assessment = _assessment(session, unit, year, table.id, create=False)
+    current = (
+        _current_rows(session, unit, year, table, assessment, config)
+        if auto or not appraise
+        else {}
+    )
     problems: dict[str, str] = {}
     checked: dict[str, LeafEntry] = {}
     for code, entry in entries.items():
@@ -413,6 +471,25 @@ def save_scores(
         if not node.is_leaf:
             problems[code] = _("has sub-criteria: score those instead")
             continue
+        if not appraise:
+            kept = current[code].appraised
+            if entry.appraised is not None and entry.appraised != kept:
+                problems[f"{code} appraised"] = _(
+                    "appraised scores are entered by the Department of Home Affairs"
+                )
+                continue
+            if entry.not_assessed and kept is not None:
+                problems[code] = _(
+                    "already appraised by the Department of Home Affairs: "
+                    "only the Department can mark it “không đánh giá”"
+                )
+                continue
+            if entry.self_assessed is not None:
+                own = check_points(f"{code} self_assessed", entry.self_assessed, node.max, problems)
+                checked[code] = LeafEntry(own, kept)
+                continue
+            if not entry.not_assessed:
+                continue  # the stored appraised score echoed back alone: nothing to store
         if entry.not_assessed:
             checked[code] = NOT_ASSESSED_ENTRY
             continue
@@ -426,8 +503,6 @@ def save_scores(
     if problems:
         raise IndexInputError(problems)
 
-    assessment = _assessment(session, unit, year, table.id, create=False)
-    current = _current_rows(session, unit, year, table, assessment, config) if auto else {}
     overrides: list[dict[str, Any]] = []
     automatic: set[str] = set()
     for code, entry in checked.items():
@@ -676,6 +751,7 @@ __all__ = [
     "UnitSatisfaction",
     "answers_by_unit",
     "clear_override",
+    "counts_by_unit",
     "import_survey_results",
     "ranking",
     "satisfaction_for_units",

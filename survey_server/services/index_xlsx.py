@@ -14,7 +14,7 @@ column of each problem, and nothing of it is stored.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -193,26 +193,44 @@ class SheetScores:
 
 
 def read_workbook(
-    session: Session, stream: IO[bytes] | bytes, year: int, table: IndexTable
+    session: Session,
+    stream: IO[bytes] | bytes,
+    year: int,
+    table: IndexTable,
+    appraise: bool = True,
+    unit_ids: Collection[int] | None = None,
 ) -> list[SheetScores]:
-    """Read and check every sheet; raise ``XlsxImportError`` listing each problem."""
+    """Read and check every sheet; raise ``XlsxImportError`` listing each problem.
+
+    ``appraise`` False (a unit head): a leaf may carry its self-assessed score alone.
+    ``unit_ids``: the units the importer may score; any other sheet is not a unit code to them.
+    """
     with messages_locale():
-        return _read_workbook(session, stream, year, table)
+        return _read_workbook(session, stream, year, table, appraise, unit_ids)
 
 
 def _read_workbook(
-    session: Session, stream: IO[bytes] | bytes, year: int, table: IndexTable
+    session: Session,
+    stream: IO[bytes] | bytes,
+    year: int,
+    table: IndexTable,
+    appraise: bool,
+    unit_ids: Collection[int] | None,
 ) -> list[SheetScores]:
     data = stream if isinstance(stream, bytes) else stream.read()
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except Exception:  # openpyxl raises many kinds for a file that is not xlsx
         raise XlsxImportError([XlsxProblem("-", None, None, _("not an xlsx file"))]) from None
-    units = {unit.code: unit for unit in session.scalars(select(Unit))}
+    units = {
+        unit.code: unit
+        for unit in session.scalars(select(Unit))
+        if unit_ids is None or unit.id in unit_ids
+    }
     problems: list[XlsxProblem] = []
     found: list[SheetScores] = []
     for sheet in workbook.worksheets:
-        result = _read_sheet(sheet, units, year, table, problems)
+        result = _read_sheet(sheet, units, year, table, problems, appraise)
         if result is not None:
             found.append(result)
     if not found and not problems:
@@ -228,14 +246,29 @@ def import_workbook(
     year: int,
     table: IndexTable,
     actor: str,
+    appraise: bool = True,
+    unit_ids: Collection[int] | None = None,
 ) -> list[str]:
-    """Check the whole file, then store every sheet in one transaction. Returns unit codes."""
-    sheets = read_workbook(session, stream, year, table)
+    """Check the whole file, then store every sheet in one transaction. Returns unit codes.
+
+    ``appraise`` False is a unit head's import: self-assessed scores only (see ``save_scores``).
+    """
+    sheets = read_workbook(session, stream, year, table, appraise, unit_ids)
     sheet = sheets[0]
     try:
         for sheet in sheets:
             plain = {c: e for c, e in sheet.entries.items() if c not in sheet.reasons}
-            save_scores(session, sheet.unit, year, table, plain, actor, "imported", commit=False)
+            save_scores(
+                session,
+                sheet.unit,
+                year,
+                table,
+                plain,
+                actor,
+                "imported",
+                commit=False,
+                appraise=appraise,
+            )
             for code, reason in sheet.reasons.items():
                 save_scores(
                     session,
@@ -247,6 +280,7 @@ def import_workbook(
                     "imported",
                     reason=reason,
                     commit=False,
+                    appraise=appraise,
                 )
     except IndexInputError as error:
         session.rollback()
@@ -261,7 +295,12 @@ def _refused(sheet: SheetScores, error: IndexInputError) -> XlsxImportError:
     for where, why in error.problems.items():
         code = where.split(" ")[0]
         row = sheet.rows.get(code)
-        column = f"F ({_titles()[5]})" if row is not None else None
+        column = None
+        if row is not None:
+            number = SCORE_COLUMNS[
+                "self_assessed" if where.endswith("self_assessed") else "appraised"
+            ]
+            column = f"{get_column_letter(number)} ({_titles()[number - 1]})"
         problems.append(XlsxProblem(sheet.unit.code, row, column, f"{code}: {why}"))
     return XlsxImportError(problems)
 
@@ -272,6 +311,7 @@ def _read_sheet(
     year: int,
     table: IndexTable,
     problems: list[XlsxProblem],
+    appraise: bool = True,
 ) -> SheetScores | None:
     name = sheet.title
     before = len(problems)
@@ -339,6 +379,10 @@ def _read_sheet(
                 pass  # not entered yet
             elif texts == 2:
                 entries[code] = NOT_ASSESSED_ENTRY
+            elif not appraise and empty == 1 and not texts:
+                # A head's row: the self-assessed score alone, or an appraised one that the
+                # service refuses unless it is the one already stored.
+                entries[code] = LeafEntry(values[0], values[1])
             elif texts or empty:
                 problem(row_number, 5, _("give both scores, or “không đánh giá” in both columns"))
             else:

@@ -1,4 +1,4 @@
-"""The index pages in Chromium: the 8.3 chart loads under the CSP, the scoring form saves."""
+"""The index pages in Chromium: the 8.3 chart loads under the CSP, a head's scoring form saves."""
 
 from __future__ import annotations
 
@@ -56,8 +56,10 @@ def test_satisfaction_chart_and_scoring_form(
     screenshot(page, "index-satisfaction")
 
     page.goto(f"{live_server.url}/dashboard/index/score/U1?year=2026")
+    # A head enters the self-assessed score; the appraised one is the Department's, read-only.
+    assert page.locator("input[name='appraised-1.2']").get_attribute("readonly") is not None
     page.fill("input[name='self-1.2']", "1.5")
-    page.fill("input[name='appraised-1.2']", "1")
     page.click("form button[type=submit] >> nth=-1")
-    assert page.locator("input[name='appraised-1.2']").input_value() == "1.00"
+    assert page.locator("input[name='self-1.2']").input_value() == "1.50"
+    assert page.locator("input[name='appraised-1.2']").input_value() == ""
     screenshot(page, "index-score")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from builders import BACKENDS, World
-from rating.index import load_shipped_table
+from rating.index import count_answers, load_shipped_table
 from survey_server.extensions import db
 from survey_server.models import AuditEntry, Centre, Counter, Dossier, Officer, Response, Unit
 from survey_server.services import index as service
@@ -140,6 +140,60 @@ def test_satisfaction_counts_the_year_of_the_unit_only(app: Flask, world: World)
 
         others = service.unit_satisfaction(session, unit_named(session, "U2"), 2026).result
         assert {sub.code: sub.answered for sub in others.sub_criteria}["8.3.5"] == 1
+
+
+def test_8_3_counted_in_chunks_equals_counting_all_at_once(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The year is streamed and counted a few answers at a time per unit (bench/index_year.py:
+    # a province's year does not fit in memory as Python dicts); the sums must not change.
+    monkeypatch.setattr(service, "ANSWER_CHUNK", 2)
+    with app.app_context():
+        session = db.session
+        unit = unit_named(session, "U1")
+        counter = session.scalar(select(Counter).where(Counter.code == "K1"))
+        centre = session.scalar(select(Centre).where(Centre.code == "C1"))
+        assert counter is not None and centre is not None
+        other = Unit(code="U2", name="UBND xã Khác", level="commune")
+        other_centre = Centre(code="C2", name="TT xã Khác", unit=other)
+        session.add_all([other, other_centre])
+        # U1: facilities 5, 4, 2, 1, 4 (3 of 5 satisfied) and overall 5 x 5, in 5 forms;
+        # U2: one QR answer through its dossier's centre, and a phieu2 for its own dossier.
+        for value in (5, 4, 2, 1, 4):
+            add_response(session, "phieu1", {"overall": 5, "facilities": value}, counter=counter)
+        add_response(
+            session,
+            "phieu1",
+            {"overall": 2, "facilities": 4},
+            dossier=dossier_of(session, "D2", other, other_centre),
+        )
+        add_response(
+            session,
+            "phieu2",
+            {"overall": 4, "result_quality": 5, "feedback_handling": 3},
+            dossier=dossier_of(session, "D3", other, centre),
+        )
+        session.commit()
+        units = [unit, unit_named(session, "U2")]
+
+        found = {
+            row.unit_code: {
+                sub.code: (sub.satisfied, sub.answered) for sub in row.result.sub_criteria
+            }
+            for row in service.satisfaction_for_units(session, 2026, units)
+        }
+        assert found["U1"]["8.3.5"] == (3, 5)
+        assert found["U1"]["8.3.7"] == (5, 5)
+        assert found["U2"]["8.3.5"] == (1, 1)
+        assert found["U2"]["8.3.7"] == (0, 1)
+        assert found["U2"]["8.3.8"] == (2, 2)
+        assert found["U2"]["8.3.9"] == (0, 1)
+        grouped = service.answers_by_unit(session, 2026, [u.id for u in units])
+        for one in units:
+            whole = count_answers(grouped[one.id])
+            assert found[one.code] == {
+                code: (counts.satisfied, counts.answered) for code, counts in whole.items()
+            }
 
 
 def test_an_import_with_a_bad_row_stores_nothing(app: Flask, world: World) -> None:

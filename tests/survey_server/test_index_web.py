@@ -11,8 +11,9 @@ import pytest
 from dashboard_support import login, make_user
 from flask import Flask
 from flask.testing import FlaskClient
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from builders import World
 from rating.index import load_shipped_table
@@ -38,6 +39,17 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
     assert found, page.get_data(as_text=True)[:500]
     return found.group(1)
+
+
+def upload(client: FlaskClient, token: str, workbook: Workbook) -> TestResponse:
+    """The workbook posted to the import page."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return client.post(
+        "/dashboard/index/import?year=2026",
+        data={"csrf_token": token, "file": (io.BytesIO(buffer.getvalue()), "scores.xlsx")},
+        content_type="multipart/form-data",
+    )
 
 
 @pytest.fixture
@@ -149,27 +161,104 @@ def test_export_then_import_through_the_pages(
     sheet = workbook["U2"]
     row = next(r for r in range(7, sheet.max_row) if sheet.cell(row=r, column=1).value == "1.2")
     sheet.cell(row=row, column=6).value = "hai"
-    bad = io.BytesIO()
-    workbook.save(bad)
     token = csrf_token(client, "/dashboard/index/?year=2026")
-    refused = client.post(
-        "/dashboard/index/import?year=2026",
-        data={"csrf_token": token, "file": (io.BytesIO(bad.getvalue()), "scores.xlsx")},
-        content_type="multipart/form-data",
-    )
+    refused = upload(client, token, workbook)
     assert refused.status_code == 422
     assert "U2" in refused.get_data(as_text=True) and f"{row}" in refused.get_data(as_text=True)
     sheet.cell(row=row, column=6).value = 2
-    good = io.BytesIO()
-    workbook.save(good)
-    imported = client.post(
-        "/dashboard/index/import?year=2026",
-        data={"csrf_token": token, "file": (io.BytesIO(good.getvalue()), "scores.xlsx")},
-        content_type="multipart/form-data",
-    )
+    imported = upload(client, token, workbook)
     assert imported.status_code == 302
     with app.app_context():
         u2 = db.session.scalar(select(Unit).where(Unit.code == "U2"))
         assert u2 is not None
         result = service.unit_index(db.session, u2, 2026, BANG2).result
         assert result is not None and result.appraised_total == 85
+
+
+# -- appraised scores are the Department's (admins); a head enters the self-assessed ones ------
+
+
+def stored_row(app: Flask, code: str) -> service.LeafRow:
+    with app.app_context():
+        unit = db.session.scalar(select(Unit).where(Unit.code == "U1"))
+        assert unit is not None
+        return service.unit_index(db.session, unit, 2026, BANG2).row(code)
+
+
+def test_a_head_sees_the_appraised_scores_read_only(
+    app: Flask, client: FlaskClient, scored: None
+) -> None:
+    log_in(app, client, "head", "U1")
+    text = client.get("/dashboard/index/score/U1?year=2026").get_data(as_text=True)
+    appraised = re.search(r'<input name="appraised-1\.2"[^>]*>', text)
+    own = re.search(r'<input name="self-1\.2"[^>]*>', text)
+    assert appraised and own
+    assert "readonly" in appraised.group(0) and "readonly" not in own.group(0)
+    assert 'id="appraised-note"' in text
+    department = app.test_client()
+    log_in(app, department, "admin")
+    text = department.get("/dashboard/index/score/U1?year=2026").get_data(as_text=True)
+    appraised = re.search(r'<input name="appraised-1\.2"[^>]*>', text)
+    assert appraised and "readonly" not in appraised.group(0)
+
+
+def test_a_head_saves_self_assessed_scores_and_the_appraised_stay(
+    app: Flask, client: FlaskClient, scored: None
+) -> None:
+    log_in(app, client, "head", "U1")
+    url = "/dashboard/index/score/U1?year=2026"
+    token = csrf_token(client, url)
+    saved = client.post(url, data={"csrf_token": token, "self-1.2": "1,5", "appraised-1.2": "2"})
+    assert saved.status_code == 302
+    alone = client.post(url, data={"csrf_token": token, "self-1.1.1": "0,25"})
+    assert alone.status_code == 302
+    assert (stored_row(app, "1.2").self_assessed, stored_row(app, "1.2").appraised) == (1.5, 2)
+    assert (stored_row(app, "1.1.1").self_assessed, stored_row(app, "1.1.1").appraised) == (
+        0.25,
+        0.5,
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"self-1.2": "2", "appraised-1.2": "1"},  # the appraised score changed
+        {"appraised-1.2": "0"},  # alone
+        {"na-1.2": "1"},  # "không đánh giá" over the Department's appraisal
+    ],
+)
+def test_a_heads_appraised_scores_are_refused_and_nothing_is_saved(
+    app: Flask, client: FlaskClient, scored: None, fields: dict[str, str]
+) -> None:
+    log_in(app, client, "head", "U1")
+    url = "/dashboard/index/score/U1?year=2026"
+    token = csrf_token(client, url)
+    refused = client.post(url, data={"csrf_token": token, "self-1.1.1": "0", **fields})
+    assert refused.status_code == 422
+    assert "Sở Nội vụ" in refused.get_data(as_text=True)
+    assert stored_row(app, "1.2").appraised == 2 and not stored_row(app, "1.2").not_assessed
+    assert stored_row(app, "1.1.1").self_assessed == 0.5  # nothing of the form is saved
+
+
+def test_a_head_imports_self_assessed_scores_but_not_appraised_ones(
+    app: Flask, client: FlaskClient, scored: None
+) -> None:
+    log_in(app, client, "head", "U1")
+    page = client.get("/dashboard/index/?year=2026").get_data(as_text=True)
+    assert 'id="import-note"' in page
+    exported = client.get("/dashboard/index/export.xlsx?year=2026")
+    workbook = load_workbook(io.BytesIO(exported.get_data()))
+    assert workbook.sheetnames == ["U1"]
+    sheet = workbook["U1"]
+    row = next(r for r in range(7, sheet.max_row) if sheet.cell(row=r, column=1).value == "1.2")
+    token = csrf_token(client, "/dashboard/index/?year=2026")
+    sheet.cell(row=row, column=5).value = 1
+    sheet.cell(row=row, column=6).value = 1
+    refused = upload(client, token, workbook)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Sở Nội vụ" in text and f"{row}" in text and "F (" in text
+    assert stored_row(app, "1.2").self_assessed == 2  # nothing half-imported
+    sheet.cell(row=row, column=6).value = None
+    assert upload(client, token, workbook).status_code == 302
+    assert (stored_row(app, "1.2").self_assessed, stored_row(app, "1.2").appraised) == (1, 2)

@@ -170,3 +170,100 @@ def test_an_8_3_change_with_a_reason_in_the_note_is_an_override(app: Flask, worl
 def test_a_file_that_is_not_xlsx_is_refused(app: Flask, world: World) -> None:
     with app.app_context(), pytest.raises(index_xlsx.XlsxImportError):
         index_xlsx.import_workbook(db.session, b"not a spreadsheet", 2026, BANG2, "test")
+
+
+# -- a unit head's import: self-assessed scores only (the appraised ones are the Department's) --
+
+
+def head_import(session: Session, data: bytes, unit: Unit) -> list[str]:
+    return index_xlsx.import_workbook(
+        session, data, 2026, BANG2, "head", appraise=False, unit_ids={unit.id}
+    )
+
+
+def test_a_heads_import_stores_self_assessed_scores_and_keeps_the_appraised(
+    app: Flask, world: World
+) -> None:
+    with app.app_context():
+        session = db.session
+        units = scored_units(session)
+        data = index_xlsx.export_units(session, units[:1], 2026, BANG2)
+
+        def self_assess(sheet: Worksheet) -> None:
+            set_cell("1.2", 5, 1)(sheet)  # changed; its appraised 2 stays in the file as exported
+            set_cell("1.1.1", 5, D("0.25"))(sheet)
+            set_cell("1.1.1", 6, None)(sheet)  # the self-assessed score alone
+
+        assert head_import(session, edited(data, self_assess), units[0]) == ["U1"]
+        index = service.unit_index(session, units[0], 2026, BANG2)
+        assert (index.row("1.2").self_assessed, index.row("1.2").appraised) == (D(1), D(2))
+        assert (index.row("1.1.1").self_assessed, index.row("1.1.1").appraised) == (
+            D("0.25"),
+            D("0.5"),
+        )
+
+
+def appraised_alone(sheet: Worksheet) -> None:
+    set_cell("1.2", 5, None)(sheet)
+    set_cell("1.2", 6, 1)(sheet)
+
+
+def not_assessed(sheet: Worksheet) -> None:
+    set_cell("1.2", 5, "không đánh giá")(sheet)
+    set_cell("1.2", 6, "không đánh giá")(sheet)
+
+
+@pytest.mark.parametrize(
+    ("edit", "code"),
+    [
+        (set_cell("1.2", 6, 1), "1.2"),  # an appraised score changed
+        (set_cell("1.2", 6, 0), "1.2"),
+        (appraised_alone, "1.2"),
+        (not_assessed, "1.2"),  # "không đánh giá" would erase the Department's appraisal
+        (override_without_reason, "8.3.5"),  # an automatic 8.3 appraised figure changed
+    ],
+)
+def test_a_heads_import_carrying_appraised_scores_is_refused_naming_the_column(
+    app: Flask, world: World, edit: Callable[[Worksheet], None], code: str
+) -> None:
+    with app.app_context():
+        session = db.session
+        units = scored_units(session)
+        data = index_xlsx.export_units(session, units[:1], 2026, BANG2)
+        # A self-assessed change in the same file, which must not be stored either.
+        bad = edited(edited(data, set_cell("1.1.1", 5, 0)), edit)
+        with pytest.raises(index_xlsx.XlsxImportError) as refused:
+            head_import(session, bad, units[0])
+        problems = refused.value.problems
+        expected = row_of(load_workbook(io.BytesIO(bad))["U1"], code)
+        assert [(p.sheet, p.row, (p.column or "")[:1]) for p in problems] == [("U1", expected, "F")]
+        assert "Sở Nội vụ" in problems[0].message  # the refusal, in Vietnamese
+        index = service.unit_index(session, units[0], 2026, BANG2)
+        assert index.row("1.1.1").self_assessed == D("0.5")  # nothing half-imported
+        assert index.row("1.2").appraised == D(2)
+
+
+def test_a_heads_import_cannot_reach_a_unit_outside_their_scope(app: Flask, world: World) -> None:
+    with app.app_context():
+        session = db.session
+        units = scored_units(session)
+        data = index_xlsx.export_units(session, units, 2026, BANG2)
+        with pytest.raises(index_xlsx.XlsxImportError) as refused:
+            head_import(session, edited(data, set_cell("1.2", 5, 1), sheet_name="U2"), units[0])
+        assert [(p.sheet, p.row) for p in refused.value.problems] == [("U2", None)]
+        assert service.unit_index(session, units[1], 2026, BANG2).row("1.2").self_assessed == 2
+
+
+def test_self_assessed_leaves_wait_for_the_appraisal(app: Flask, world: World) -> None:
+    with app.app_context():
+        session = db.session
+        unit = session.scalar(select(Unit).where(Unit.code == "U1"))
+        assert unit is not None
+        own = {code: LeafEntry(entry.self_assessed, None) for code, entry in FULL.items()}
+        service.save_scores(session, unit, 2026, BANG2, own, "head", appraise=False)
+        waiting = service.unit_index(session, unit, 2026, BANG2)
+        assert waiting.result is None and set(waiting.missing) == set(FULL)
+        assert waiting.row("1.2").self_assessed == D(2)
+        service.save_scores(session, unit, 2026, BANG2, FULL, "department")
+        appraised = service.unit_index(session, unit, 2026, BANG2)
+        assert appraised.result is not None and appraised.result.index_percent == D("100.0")

@@ -75,7 +75,7 @@ def refuse(
     try:
         db.session.add(
             RefusedSubmission(
-                endpoint=request.path[:64],
+                endpoint=_storable(request.path[:64]),
                 channel="kiosk" if request.path.endswith("/responses") else "integration",
                 device_id=device_id,
                 integration_key_id=integration_key_id,

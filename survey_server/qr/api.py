@@ -5,20 +5,38 @@ from __future__ import annotations
 
 from flask import Response as FlaskResponse
 from flask import current_app, request
-from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
 
 from survey_server.api.errors import refuse
 from survey_server.api.views import _credential_key, _integration_limit
 from survey_server.extensions import db, limiter
-from survey_server.models import Dossier, utcnow
+from survey_server.models import utcnow
 from survey_server.security import bearer_token
 from survey_server.services.credentials import integration_key_for_secret
-from survey_server.services.receipts import QR_SIDE_MM, qr_png, qr_svg, qr_url, record_print
+from survey_server.services.receipts import (
+    QR_SIDE_MM,
+    dossier_by_code,
+    qr_png,
+    qr_svg,
+    qr_url,
+    record_print,
+)
 from survey_server.services.tokens import token_for_dossier
+from survey_server.web import http_error
 
 from . import bp, int_setting
 
 MIN_SIDE_MM, MAX_SIDE_MM = 15.0, 60.0
+
+
+def _side_mm(raw: str | None) -> float | None:
+    """``?mm=``: absent → the default; not a number → None (refused, never silently 20 mm)."""
+    if raw is None:
+        return QR_SIDE_MM
+    try:
+        return float(raw)
+    except ValueError:
+        return None
 
 
 @bp.get("/api/v1/dossiers/<code>/qr.<any(png, svg):kind>")
@@ -29,10 +47,10 @@ def dossier_qr(code: str, kind: str) -> FlaskResponse | tuple[FlaskResponse, int
     key = integration_key_for_secret(db.session, secret) if secret else None
     if key is None or key.revoked_at is not None:
         return refuse(401, "unknown_key", integration_key_id=key.id if key else None)
-    side_mm = request.args.get("mm", type=float, default=QR_SIDE_MM)
+    side_mm = _side_mm(request.args.get("mm"))
     if side_mm is None or not MIN_SIDE_MM <= side_mm <= MAX_SIDE_MM:
         return refuse(422, "invalid_request", {"mm": "out_of_range"}, integration_key_id=key.id)
-    dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
+    dossier = dossier_by_code(db.session, code)
     if dossier is None:
         return refuse(404, "not_found", {"code": "unknown_dossier"}, integration_key_id=key.id)
     token = token_for_dossier(
@@ -53,3 +71,14 @@ def dossier_qr(code: str, kind: str) -> FlaskResponse | tuple[FlaskResponse, int
     response.headers["X-QR-URL"] = url
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.errorhandler(TooManyRequests)
+def _too_many(exc: TooManyRequests) -> tuple[FlaskResponse | str, int]:
+    """The image API answers 429 like the rest of the API (``rate_limited``, ``Retry-After``,
+    recorded); the citizen's pages keep the site's Vietnamese page."""
+    if not request.path.startswith("/api/"):
+        return http_error(exc)
+    response, status = refuse(429, "rate_limited", read_body=False)
+    response.headers["Retry-After"] = "60"
+    return response, status

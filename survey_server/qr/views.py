@@ -24,7 +24,13 @@ from survey_server.forms_registry import survey_forms
 from survey_server.models import Dossier, Response, User, utcnow
 from survey_server.services import Refused
 from survey_server.services import contact as contact_service
-from survey_server.services.receipts import network_flags, qr_svg, qr_url, record_print
+from survey_server.services.receipts import (
+    dossier_by_code,
+    network_flags,
+    qr_svg,
+    qr_url,
+    record_print,
+)
 from survey_server.services.responses import Channel, submit_response
 from survey_server.services.tokens import TokenError, dossier_for_token, token_for_dossier
 
@@ -136,6 +142,16 @@ def _answered_page(dossier: Dossier, form_id: str, status: int) -> tuple[str, in
     ), status
 
 
+def _unknown_form_page() -> tuple[str, int]:
+    """A POST that names no form of ours: not a page we served (a bot, or a mangled post)."""
+    title = lazy_gettext("This form cannot be answered here")
+    advice = lazy_gettext(
+        "What was sent does not match the survey form of this receipt. Scan the QR code "
+        "again and answer on the page that opens."
+    )
+    return render_template("qr/error.html", title=title, advice=advice), 400
+
+
 def _come_back_page(dossier: Dossier) -> tuple[str, int]:
     return render_template("qr/come_back.html", dossier=dossier), 200
 
@@ -173,7 +189,7 @@ def survey(token: str) -> Page:
     csrf.protect()
     form_id = request.form.get("form", "")
     if form_id not in ("phieu1", "phieu2") or form_id not in definitions:
-        abort(400)
+        return _unknown_form_page()
     if form_id == "phieu2" and not dossier.returned:
         return _come_back_page(dossier)
     if _answered(dossier, form_id):
@@ -301,7 +317,7 @@ def _desk_user() -> User:
 def receipt(code: str) -> Page:
     """The slip for the desk to print (it reveals the dossier's token: staff only)."""
     user = _desk_user()
-    dossier = db.session.scalar(select(Dossier).where(Dossier.code == code))
+    dossier = dossier_by_code(db.session, code)
     # Another unit's dossier answers like an unknown one: codes cannot be probed (access.py).
     from ..dashboard.access import can_see_unit
 

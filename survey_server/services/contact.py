@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 NOTICE_VERSION = "2026-1"
 DEFAULT_RETENTION_DAYS = 30
 _SEPARATORS = re.compile(r"[\s.\-()]")
-_PHONE = re.compile(r"^0\d{9,10}$")
+# ASCII digits only: \d alone also matches Arabic-Indic, Devanagari, fullwidth… digits.
+_PHONE = re.compile(r"0[0-9]{9,10}")
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -37,7 +38,7 @@ def normalise_phone(raw: str) -> str | None:
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) in (11, 12):
         digits = "0" + digits[2:]
-    return digits if _PHONE.match(digits) else None
+    return digits if _PHONE.fullmatch(digits) else None
 
 
 def record_contact(

@@ -206,6 +206,14 @@ def render_slip(dossier: Dossier, url: str) -> Slip:
     return Slip(slip, figures)
 
 
+def dossier_by_code(session: Session, code: str) -> Dossier | None:
+    """The dossier of a code taken from a URL, or None. A code no dossier can have (NUL, which
+    PostgreSQL cannot even compare, or longer than the column) is not looked up."""
+    if not code or len(code) > 64 or "\x00" in code:
+        return None
+    return session.scalar(select(Dossier).where(Dossier.code == code))
+
+
 def record_print(session: Session, dossier: Dossier, via: str, now: dt.datetime) -> None:
     """Remember that the slip (or the QR) was printed now; the caller commits."""
     session.add(ReceiptPrint(dossier=dossier, printed_at=now, via=via))

@@ -28,6 +28,7 @@ EPOCH = dt.date(2020, 1, 1)
 SIGNATURE_BYTES = 9
 MAX_TOKEN_CHARS = 64
 DEFAULT_TTL_DAYS = 30
+MAX_DOSSIER_ID = 2**31 - 1  # dossiers.id is a 32-bit integer on PostgreSQL
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -69,12 +70,21 @@ def _base36(number: int) -> str:
 
 
 def expiry_for(due_at: dt.datetime, ttl_days: int = DEFAULT_TTL_DAYS) -> dt.date:
-    """The last valid day of a dossier's token: ``ttl_days`` after its due (local) date."""
-    return due_at.astimezone(LOCAL_TZ).date() + dt.timedelta(days=ttl_days)
+    """The last valid day of a dossier's token: ``ttl_days`` after its due (local) date.
+
+    A due date at the edge of the calendar (the dossier API accepts year 9999) saturates at
+    the last or first representable day instead of overflowing.
+    """
+    try:
+        return due_at.astimezone(LOCAL_TZ).date() + dt.timedelta(days=ttl_days)
+    except OverflowError:
+        return dt.date.max if due_at.year > EPOCH.year else dt.date.min
 
 
 def make_token(secret_key: str, dossier_id: int, expires_on: dt.date) -> str:
-    payload = f"{_base36(dossier_id)}-{_base36((expires_on - EPOCH).days)}"
+    # A day before the epoch (a dossier due before 2020) is long past: the epoch says as much.
+    days = max(0, (expires_on - EPOCH).days)
+    payload = f"{_base36(dossier_id)}-{_base36(days)}"
     return _signer(secret_key).sign(payload).decode("ascii")
 
 
@@ -110,6 +120,8 @@ def dossier_for_token(
     citizen can still answer Phiếu số 2 about it.
     """
     parsed = read_token(secret_key, token)
+    if not 0 < parsed.dossier_id <= MAX_DOSSIER_ID:
+        raise TokenError(404, "unknown_dossier")  # no such row; the database cannot even look
     dossier = session.get(Dossier, parsed.dossier_id)
     if dossier is None:
         raise TokenError(404, "unknown_dossier")

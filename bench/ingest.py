@@ -11,7 +11,8 @@ measured in the same run on the same machine:
 - ``floor``: a minimal Flask app that does one INSERT into SQLite per request: the most that
   Flask + SQLite can do here;
 - ``survey``: the real survey server (device token, rate limit, validation, idempotency check,
-  the response and its officer link, one commit).
+  the shift rule with an officer on duty, the response and its officer link, one commit), each
+  run on its own copy of the prepared database.
 
 Phases: ``saturated``: closed loop, CONNECTIONS clients sending back to back, for each server;
 then ``half``: the survey server driven open-loop at half the floor's saturated rate, latency
@@ -20,6 +21,7 @@ measured from each request's scheduled time (no coordinated omission).
 Target (issue 9): the survey server's saturated rate ≥ 50% of the floor's, and its p99 under
 100 ms at half the floor's rate.
 
+Exits 1, printing the statuses it got, if any request (warm-ups included) did not get a 201.
 Prints a table and appends one JSON line per figure to ``bench/results.jsonl`` (or
 ``$BENCH_RESULTS``); bench/README.md documents the format.
 """
@@ -27,8 +29,10 @@ Prints a table and appends one JSON line per figure to ``bench/results.jsonl`` (
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -36,6 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from http.client import HTTPConnection
@@ -47,6 +52,8 @@ from _support import ROOT, Gunicorn, Results, machine
 CLIENT_PROCESSES = 2
 THREADS_PER_PROCESS = 4
 CONNECTIONS = CLIENT_PROCESSES * THREADS_PER_PROCESS
+# The shift covers every answer the clients send (answered_at below), as at a real counter.
+SHIFT_OPENED_AT = dt.datetime(2026, 10, 5, 0, 0, tzinfo=dt.UTC)
 FLOOR_TABLE = "CREATE TABLE responses (id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, body TEXT)"
 
 
@@ -99,7 +106,7 @@ def prepare_survey(folder: Path) -> tuple[str, dict[str, str]]:
     from survey_server import create_app
     from survey_server.extensions import db
     from survey_server.models import Centre, Counter, Officer, Unit
-    from survey_server.services import credentials
+    from survey_server.services import credentials, kiosk
 
     url = f"sqlite:///{folder / 'survey.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "ERROR"})
@@ -112,6 +119,9 @@ def prepare_survey(folder: Path) -> tuple[str, dict[str, str]]:
         db.session.add_all([unit, centre, counter, officer])
         db.session.commit()
         _, token = credentials.register_device(db.session, "K-BENCH", None, actor="bench")
+        # The officer is on duty at the counter: without a shift every kiosk rating is refused
+        # (422 no_shift, KIOSK_REQUIRE_SHIFT), and the benchmark would time refusals.
+        kiosk.open_shift(db.session, counter, officer, "kiosk", SHIFT_OPENED_AT)
         db.session.remove()
         db.engine.dispose()
     env = {
@@ -168,7 +178,7 @@ def client(
     Returns the latencies (seconds) of the requests sent within [start, start + seconds).
     """
     latencies: list[float] = []
-    errors = 0
+    statuses: Counter[int] = Counter()
     lock = threading.Lock()
     slot = iter(range(10**9))
 
@@ -181,7 +191,6 @@ def client(
         return scheduled if scheduled < start + seconds else None
 
     def run() -> None:
-        nonlocal errors
         while (scheduled := next_time()) is not None:
             delay = scheduled - time.monotonic()
             if delay > 0:
@@ -190,7 +199,7 @@ def client(
             elapsed = time.monotonic() - scheduled
             with lock:
                 latencies.append(elapsed)
-                errors += status != 201
+                statuses[status] += 1
 
     while time.monotonic() < start:
         time.sleep(0.001)
@@ -199,11 +208,11 @@ def client(
         thread.start()
     for thread in threads:
         thread.join()
-    return {"latencies": latencies, "errors": errors}
+    return {"latencies": latencies, "statuses": statuses}
 
 
-def measure(port: int, token: str, seconds: float, rate: float | None = None) -> dict[str, float]:
-    """Requests per second and latency percentiles (ms) over ``seconds`` of load."""
+def measure(port: int, token: str, seconds: float, rate: float | None = None) -> dict[str, Any]:
+    """Requests per second, latency percentiles (ms) and answers by status over ``seconds``."""
     start = time.monotonic() + 0.5
     share = None if rate is None else rate / CLIENT_PROCESSES
     with ProcessPoolExecutor(CLIENT_PROCESSES) as pool:
@@ -214,9 +223,11 @@ def measure(port: int, token: str, seconds: float, rate: float | None = None) ->
     latencies = sorted(ms for result in results for ms in result["latencies"])
     wall = max(seconds, time.monotonic() - start)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    statuses = sum((result["statuses"] for result in results), Counter[int]())
     return {
         "requests": len(latencies),
-        "errors": sum(result["errors"] for result in results),
+        "statuses": statuses,
+        "errors": sum(n for status, n in statuses.items() if status != 201),
         "rps": len(latencies) / wall,
         "p50_ms": cuts[49] * 1000,
         "p99_ms": cuts[98] * 1000,
@@ -224,9 +235,13 @@ def measure(port: int, token: str, seconds: float, rate: float | None = None) ->
 
 
 def with_server(
-    app: str, env: dict[str, str], folder: Path, work: Callable[[int], dict[str, float]]
-) -> dict[str, float]:
-    with Gunicorn(app, env, folder / "gunicorn.log") as server:
+    app: str, env: dict[str, str], folder: Path, work: Callable[[int], dict[str, Any]]
+) -> dict[str, Any]:
+    # Only the floor is loaded from bench/; the survey server gets the repository alone on its
+    # path (the last --pythonpath wins), so that no bench/*.py module shadows one of its
+    # packages (bench/kiosk.py vs the kiosk blueprint).
+    extra = () if app.startswith("ingest:") else ("--pythonpath", str(ROOT))
+    with Gunicorn(app, env, folder / "gunicorn.log", extra=extra) as server:
         return work(server.port)
 
 
@@ -243,16 +258,28 @@ def main() -> None:
         token, survey_env = prepare_survey(folder)
         floor_env = prepare_floor(folder)
 
-        def warm_then_measure(port: int, rate: float | None = None) -> dict[str, float]:
-            measure(port, token, min(2.0, args.seconds), rate)  # workers warm, files cached
-            return measure(port, token, args.seconds, rate)
+        def warm_then_measure(port: int, rate: float | None = None) -> dict[str, Any]:
+            warm = measure(port, token, min(2.0, args.seconds), rate)  # workers warm, files cached
+            figures = measure(port, token, args.seconds, rate)
+            # A refused request is a failure whenever it happens, warm-up included.
+            figures["statuses"].update(warm["statuses"])
+            figures["errors"] += warm["errors"]
+            return figures
+
+        def fresh(phase: str) -> dict[str, str]:
+            """Each survey server on its own copy of the prepared database, as the floor is."""
+            path = folder / f"survey-{phase}.db"
+            shutil.copyfile(folder / "survey.db", path)
+            return {**survey_env, "DATABASE_URL": f"sqlite:///{path}"}
 
         floor = with_server("ingest:create_floor_app()", floor_env, folder, warm_then_measure)
-        survey = with_server("survey_server:create_app()", survey_env, folder, warm_then_measure)
+        survey = with_server(
+            "survey_server:create_app()", fresh("saturated"), folder, warm_then_measure
+        )
         half_rate = floor["rps"] / 2
         half = with_server(
             "survey_server:create_app()",
-            survey_env,
+            fresh("half-floor"),
             folder,
             lambda port: warm_then_measure(port, half_rate),
         )
@@ -260,7 +287,7 @@ def main() -> None:
         own_half_rate = survey["rps"] / 2
         own_half = with_server(
             "survey_server:create_app()",
-            survey_env,
+            fresh("half-own"),
             folder,
             lambda port: warm_then_measure(port, own_half_rate),
         )
@@ -305,6 +332,10 @@ def main() -> None:
     )
     errors = sum(figures["errors"] for _, figures in rows)
     if errors:
+        for label, figures in rows:
+            if figures["errors"]:
+                other = {status: n for status, n in figures["statuses"].items() if status != 201}
+                print(f"{label}: answers other than 201: {other}", file=sys.stderr)
         print(f"{errors:.0f} requests did not get a 201", file=sys.stderr)
         sys.exit(1)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -10,6 +14,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -36,6 +41,35 @@ def locale_from_request() -> str:
         if candidate in languages:
             return candidate
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """``memory://`` (the default rate-limit storage) without a thread per request.
+
+    limits' MemoryStorage starts a ``threading.Timer`` to purge expired counters on every hit
+    that finds the previous timer finished, i.e. on almost every request of a kiosk API that
+    is not flooded, and ``Thread.start`` waits for the new thread to run: a context switch on
+    the ingest path (bench/ingest.py). The counters themselves already expire on read, so this
+    class purges the other keys inline, at most once per :attr:`SWEEP_SECONDS`. Registered
+    under the same scheme, it is what ``RATELIMIT_STORAGE_URI=memory://`` gives.
+    """
+
+    STORAGE_SCHEME = ["memory"]
+    SWEEP_SECONDS = 1.0
+    _next_sweep = 0.0
+    _sweeping = threading.Lock()  # one sweep at a time (gthread workers)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802  (overrides the private hook)
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweeping.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            # A hit may expire a key while the sweep looks at it; the next sweep goes on.
+            with contextlib.suppress(KeyError):
+                self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        finally:
+            self._sweeping.release()
 
 
 db = SQLAlchemy(model_class=Base)

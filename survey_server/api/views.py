@@ -4,24 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any
 
 from flask import Response as FlaskResponse
 from flask import current_app, jsonify, request
+from flask_babel import force_locale, lazy_gettext
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
+from .. import READ_ONLY_BEGIN
 from ..extensions import csrf, db, limiter
 from ..forms_registry import survey_forms
-from ..models import Device, IntegrationKey, utcnow
+from ..models import IntegrationKey, utcnow
 from ..security import bearer_token, hash_secret
 from ..services import Refused
-from ..services.credentials import device_for_token, integration_key_for_secret
+from ..services.credentials import integration_key_for_secret, kiosk_for_token, mark_seen
 from ..services.dossiers import upsert_dossier
 from ..services.responses import Channel, Policy, submit_response
 from . import bp
 from .errors import refuse
 
 csrf.exempt(bp)
+
+log = logging.getLogger(__name__)
+
+# How long a client should wait before sending again when the database is busy.
+BUSY_RETRY_AFTER_SECONDS = 5
+BUSY_MESSAGE = lazy_gettext("The server is busy; the answer was not stored. Please send it again.")
+# What SQLite (busy_timeout elapsed) and PostgreSQL (lock_timeout) say when a lock wait gives up.
+LOCK_TIMEOUT_MESSAGES = ("database is locked", "database table is locked", "lock timeout")
 
 
 def _credential_key() -> str:
@@ -47,6 +59,10 @@ def _json_body() -> Any:
         body = None
     if body is None:
         raise Refused(422, "invalid_body", {"body": "invalid_json"})
+    text = request.get_data(cache=True)
+    if b"\\u" not in text and b"\x00" not in text:
+        # UTF-8 (no NUL byte: not UTF-16/32) without a \u escape: no lone surrogate possible.
+        return body
     try:
         # An escaped lone surrogate ("\ud800") parses, but is not text any database can hold.
         json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -62,36 +78,41 @@ def _client_id_of(body: Any) -> str | None:
 @bp.post("/responses")
 @limiter.limit(_device_limit, key_func=_credential_key)
 def post_response() -> tuple[FlaskResponse, int]:
+    # The checks read in a transaction that takes no write lock (SQLite); submit_response
+    # takes the lock only to write, so that one worker's checks do not hold up another's write.
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={READ_ONLY_BEGIN: True})
     token = bearer_token(request.headers.get("Authorization"))
-    device: Device | None = device_for_token(db.session, token) if token else None
-    if device is None or device.revoked:
+    device = kiosk_for_token(db.session, token) if token else None
+    if device is None or device.revoked_at is not None:
         error = "revoked_device" if device is not None else "unknown_device"
         return refuse(401, error, device_id=device.id if device else None)
-    device_id = device.id
     body: Any = None
     try:
         body = _json_body()
         now = utcnow()
-        device.last_seen_at = now
+        seen = device.last_seen_at
         outcome = submit_response(
             db.session,
             body,
-            Channel("kiosk", device=device, counter=device.counter),
+            Channel("kiosk", device_id=device.id, counter_id=device.counter_id),
             survey_forms(),
             now,
             Policy(
                 dt.timedelta(seconds=current_app.config["CLOCK_AHEAD_TOLERANCE_SECONDS"]),
                 require_shift=current_app.config["KIOSK_REQUIRE_SHIFT"],
             ),
+            # Written with the response (one commit); not for a refusal or a retry.
+            on_write=lambda session: mark_seen(session, device.id, seen, now),
         )
     except Refused as exc:
         return refuse(
-            exc.status, exc.error, exc.fields, device_id=device_id, client_id=_client_id_of(body)
+            exc.status, exc.error, exc.fields, device_id=device.id, client_id=_client_id_of(body)
         )
     status = "stored" if outcome.status == 201 else "duplicate"
-    return jsonify(
-        {"id": outcome.response.client_id, "status": status, "flags": outcome.flags}
-    ), outcome.status
+    return jsonify({"id": outcome.client_id, "status": status, "flags": outcome.flags}), (
+        outcome.status
+    )
 
 
 @bp.post("/dossiers")
@@ -122,3 +143,21 @@ def _too_many(_exc: TooManyRequests) -> tuple[FlaskResponse, int]:
     response, status = refuse(429, "rate_limited", read_body=False)
     response.headers["Retry-After"] = "60"
     return response, status
+
+
+@bp.errorhandler(OperationalError)
+def _database_busy(exc: OperationalError) -> tuple[FlaskResponse, int]:
+    """A lock wait that timed out is not an error in the request: the server is overloaded.
+
+    Answer 503 with ``Retry-After`` (the kiosk keeps the answer queued and sends it again)
+    rather than 500; nothing was stored. Any other database error stays a 500.
+    """
+    if not any(text in str(exc.orig).lower() for text in LOCK_TIMEOUT_MESSAGES):
+        raise exc
+    db.session.rollback()
+    log.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
+    with force_locale("vi"):
+        body = {"error": "busy", "message": str(BUSY_MESSAGE), "fields": {}}
+    response = jsonify(body)
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response, 503

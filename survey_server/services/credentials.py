@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Counter, Device, IntegrationKey
@@ -53,6 +53,40 @@ def create_integration_key(session: Session, name: str, actor: str) -> tuple[Int
 
 def device_for_token(session: Session, token: str) -> Device | None:
     return session.scalar(select(Device).where(Device.token_hash == hash_secret(token)))
+
+
+# How stale ``Device.last_seen_at`` may get before a submission writes it again: the fleet
+# screens and the offline alert (KIOSK_OFFLINE_MINUTES) count in minutes, and one write per
+# answer would cost the kiosk API an UPDATE per request.
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
+
+
+# Built once: statements executed with parameters reuse SQLAlchemy's compiled cache at no cost.
+_KIOSK_BY_TOKEN_HASH = select(
+    Device.id, Device.counter_id, Device.revoked_at, Device.last_seen_at
+).where(Device.token_hash == bindparam("token_hash"))
+_MARK_SEEN = (
+    update(Device)
+    .where(Device.id == bindparam("device_id"))
+    .values(last_seen_at=bindparam("last_seen_at"))
+)
+
+
+def kiosk_for_token(
+    session: Session, token: str
+) -> Row[int, int, dt.datetime | None, dt.datetime | None] | None:
+    """What the response API needs of a kiosk: ``id, counter_id, revoked_at, last_seen_at``."""
+    found = session.connection().execute(_KIOSK_BY_TOKEN_HASH, {"token_hash": hash_secret(token)})
+    return found.first()
+
+
+def mark_seen(
+    session: Session, device_id: int, last_seen_at: dt.datetime | None, now: dt.datetime
+) -> None:
+    """Record that the kiosk was heard from, at most once per :data:`LAST_SEEN_RESOLUTION`
+    (in the caller's transaction)."""
+    if last_seen_at is None or now - last_seen_at >= LAST_SEEN_RESOLUTION:
+        session.connection().execute(_MARK_SEEN, {"device_id": device_id, "last_seen_at": now})
 
 
 def integration_key_for_secret(session: Session, secret: str) -> IntegrationKey | None:

@@ -1,0 +1,154 @@
+"""The kiosk API under load (issue 9, bench/ingest.py): slow when loaded, never wrong.
+
+- many distinct ratings from one kiosk token, sent back to back from several connections to a
+  real gunicorn (2 workers) on a SQLite file: every one is stored (201), once;
+- a database lock held longer than the busy timeout: 503 with ``Retry-After`` (the kiosk sends
+  the answer again), never a 500, and nothing half stored; the retry is then stored;
+- the checks read without the write lock: a retry (200) is answered while another writes;
+- the fast path's skipped surrogate check still refuses an escaped lone surrogate.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from builders import World, make_app, response_body
+from gunicorn_support import Gunicorn, running
+from survey_server.extensions import db
+from survey_server.models import Device, RefusedSubmission, Response, response_officers
+
+CONNECTIONS = 8
+PER_CONNECTION = 20
+
+
+def post(url: str, body: Any, token: str) -> int:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def count(app: Flask, table: Any) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def test_load_from_one_kiosk_token_stores_every_rating(
+    app: Flask, world: World, database_url: str, tmp_path: Path
+) -> None:
+    # The benchmark's load: one token, several connections, back to back (its limit raised).
+    env = {"RATELIMIT_DEVICE": "1000000 per minute"}
+    server = Gunicorn(database_url, tmp_path, workers=2, threads=1, preload=False, env=env)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def kiosk_connection(url: str) -> None:
+        for _ in range(PER_CONNECTION):
+            status = post(url, response_body(), world.device_token)
+            with lock:
+                statuses[status] += 1
+
+    with running(server):
+        url = f"{server.base}/api/v1/responses"
+        threads = [
+            threading.Thread(target=kiosk_connection, args=(url,)) for _ in range(CONNECTIONS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    sent = CONNECTIONS * PER_CONNECTION
+    assert statuses == Counter({201: sent})
+    assert count(app, Response) == sent
+    assert count(app, response_officers) == sent
+    assert count(app, RefusedSubmission) == 0
+    with app.app_context():
+        assert db.session.get_one(Device, world.device_id).last_seen_at is not None
+
+
+def test_a_lock_held_past_the_busy_timeout_is_503_then_the_retry_is_stored(
+    app: Flask, world: World, database_url: str, tmp_path: Path
+) -> None:
+    impatient = make_app(database_url, tmp_path / "impatient", SQLITE_BUSY_TIMEOUT_MS=100)
+    client = impatient.test_client()
+    body = response_body()
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # another writer that does not let go
+        busy = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"].isdigit()
+        assert busy.json is not None
+        assert busy.json["error"] == "busy" and busy.json["fields"] == {}
+        assert busy.json["message"].startswith("Máy chủ đang bận")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert count(app, Response) == 0
+    again = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+    assert again.status_code == 201
+    assert client.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 200
+    assert count(app, Response) == 1
+    with impatient.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_an_escaped_lone_surrogate_is_refused_in_any_json_encoding(
+    app: Flask, world: World, encoding: str
+) -> None:
+    """The hot path skips the surrogate check only for UTF-8 text without a ``\\u`` escape."""
+    body = response_body(answers={"overall": 5, "comment": "\ud800"})
+    data = json.dumps(body).encode(encoding)  # ensure_ascii: the surrogate travels as \ud800
+    reply = app.test_client().post(
+        "/api/v1/responses",
+        data=data,
+        headers={**world.device_auth, "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 422
+    assert reply.json is not None and reply.json["fields"] == {"body": "invalid_unicode"}
+    assert count(app, Response) == 0
+
+
+def test_the_checks_take_no_write_lock_so_a_retry_is_answered_while_another_writes(
+    app: Flask, world: World, database_url: str, tmp_path: Path
+) -> None:
+    """The kiosk API's checks read without SQLite's write lock: only storing waits for it."""
+    impatient = make_app(database_url, tmp_path / "impatient", SQLITE_BUSY_TIMEOUT_MS=100)
+    client = impatient.test_client()
+    body = response_body()
+    assert client.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 201
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        retry = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+        assert retry.status_code == 200
+        assert retry.json is not None and retry.json["status"] == "duplicate"
+        new = client.post("/api/v1/responses", json=response_body(), headers=world.device_auth)
+        assert new.status_code == 503
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert count(app, Response) == 1
+    with impatient.app_context():
+        db.session.remove()
+        db.engine.dispose()

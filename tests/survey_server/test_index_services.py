@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from builders import BACKENDS, World
-from rating.index import count_answers, load_shipped_table
+from rating.index import AnswerCounts, count_answers, load_satisfaction_config, load_shipped_table
 from survey_server.extensions import db
 from survey_server.models import AuditEntry, Centre, Counter, Dossier, Officer, Response, Unit
 from survey_server.services import index as service
@@ -313,3 +313,130 @@ def test_ranking_lists_complete_units_and_the_incomplete_apart(app: Flask, world
         assert [(row.rank, row.unit_code) for row in rows] == [(1, "U1"), (2, "U2")]
         assert rows[0].index_percent == D("100.0") and rows[0].band_label == "Tốt"
         assert [index.unit_code for index in incomplete] == ["U3"]
+
+
+# Stored answers that only whole numbers 1..5 may count from (count_answers' rule): strings,
+# reals, booleans, out-of-range and huge numbers, null, lists, objects, the non-rating choice.
+NOT_RATINGS: list[object] = [
+    "4",
+    "5 ",
+    4.0,
+    5.0,
+    4.5,
+    True,
+    False,
+    0,
+    6,
+    -1,
+    10**20,
+    None,
+    [4],
+    {"value": 4},
+    "khong_phan_anh",
+]
+# The same as raw JSON text, as another writer than Python's json.dumps could store it.
+RAW_ANSWERS = [
+    ('{"overall":5,"facilities":   4   }', "phieu1"),  # counted (whitespace), satisfied
+    ('{"overall":5,"facilities":1E0}', "phieu1"),  # a JSON real: not counted
+    ('{"overall":5,"facilities":5e0,"courtesy":3}', "phieu1"),  # real; courtesy counted
+    ('{"overall":4,"feedback_handling":  "5"}', "phieu2"),  # a string: not counted
+]
+
+
+def test_8_3_counted_in_sql_equals_count_answers_on_tricky_answers(
+    app: Flask, world: World, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+        session = db.session
+        unit = unit_named(session, "U1")
+        counter = session.scalar(select(Counter).where(Counter.code == "K1"))
+        centre = session.scalar(select(Centre).where(Centre.code == "C1"))
+        assert counter is not None and centre is not None
+        other = Unit(code="U2", name="UBND xã Khác", level="commune")
+        session.add(other)
+        # phieu1: facilities 5, 4, 3, 1 count (2 satisfied); every value of NOT_RATINGS does
+        # not, nor a form without the question (an older form version), in facilities or in
+        # the detail questions of 8.3.7.
+        for value in (5, 4, 3, 1):
+            add_response(session, "phieu1", {"overall": 5, "facilities": value}, counter=counter)
+        for value in NOT_RATINGS:
+            add_response(
+                session,
+                "phieu1",
+                {"overall": 2, "facilities": value, "courtesy": value, "guidance": value},
+                counter=counter,
+            )
+        add_response(session, "phieu1", {"overall": 1}, counter=counter)
+        # phieu2 for U2's dossiers: 8.3.8 and 8.3.9 from feedback_handling / officer_conduct.
+        for number, value in enumerate([*NOT_RATINGS, 5, 2]):
+            add_response(
+                session,
+                "phieu2",
+                {
+                    "overall": 3,
+                    "result_quality": value,
+                    "officer_conduct": value,
+                    "feedback_handling": value,
+                },
+                dossier=dossier_of(session, f"D{number}", other, centre),
+            )
+        # A third unit's phieu2, received at U1's centre: not asked for, so in no result.
+        third = Unit(code="U3", name="UBND xã Ba", level="commune")
+        add_response(
+            session, "phieu2", {"overall": 5}, dossier=dossier_of(session, "D3x", third, centre)
+        )
+        session.commit()
+        # Raw JSON text, written past SQLAlchemy's serializer.
+        extra = [Response(**_raw_response_fields(form, counter)) for _text, form in RAW_ANSWERS]
+        for response, (_text, form) in zip(extra, RAW_ANSWERS, strict=True):
+            if form == "phieu2":
+                response.counter = None
+                response.dossier = dossier_of(session, f"R{id(response)}", other, centre)
+        session.add_all(extra)
+        session.commit()
+        placeholder = "CAST(:answers AS JSON)" if backend == "postgresql" else ":answers"
+        for response, (raw, _form) in zip(extra, RAW_ANSWERS, strict=True):
+            session.execute(
+                text(f"UPDATE responses SET answers = {placeholder} WHERE id = :id"),
+                {"answers": raw, "id": response.id},
+            )
+        session.commit()
+        session.expire_all()
+
+        units = [unit, unit_named(session, "U2")]
+        ids = [one.id for one in units]
+        config = load_satisfaction_config()
+        in_sql = service.counts_by_unit(session, 2026, ids, config)
+        in_python = service.counts_in_python(session, 2026, ids, config)
+        grouped = service.answers_by_unit(session, 2026, ids)
+        plain = {one: count_answers(grouped[one], config) for one in ids}
+        assert set(in_sql) == set(ids)
+        assert in_sql == {one: in_python[one] for one in ids} == plain
+        # Many units asked for: the other units' groups are dropped after the query instead.
+        monkeypatch.setattr(service, "_FILTERED_UNITS", 0)
+        assert service.counts_by_unit(session, 2026, ids, config) == in_sql
+        u1, u2 = in_sql[unit.id], in_sql[units[1].id]
+        # facilities: 5, 4, 3, 1 and the raw "   4   " -> 3 of 5; 8.3.7 (overall + courtesy +
+        # guidance): 19 + 4 raw forms' overall 5, courtesy 3 from a raw form.
+        assert u1["8.3.5"] == AnswerCounts(satisfied=3, answered=5)
+        assert u1["8.3.7"] == AnswerCounts(satisfied=4 + 3, answered=4 + 15 + 1 + 3 + 1)
+        assert u1["8.3.8"] == AnswerCounts() and u1["8.3.9"] == AnswerCounts()
+        # U2: overall 3 (not satisfied) on 17 + 1 raw forms, result_quality 5 and 2 count.
+        assert u2["8.3.8"] == AnswerCounts(satisfied=1 + 1, answered=18 + 2)
+        assert u2["8.3.9"] == AnswerCounts(satisfied=1, answered=2)
+        assert u2["8.3.7"] == AnswerCounts(satisfied=1, answered=2)
+        assert u2["8.3.5"] == AnswerCounts()
+
+
+def _raw_response_fields(form: str, counter: Counter) -> dict[str, Any]:
+    return {
+        "client_id": str(uuid.uuid4()),
+        "form": form,
+        "counter": counter,
+        "channel": "kiosk",
+        "answers": {},
+        "overall": 5,
+        "answered_at": MIDYEAR,
+        "valid": True,
+        "content_hash": "x" * 64,
+    }

@@ -15,8 +15,8 @@ wait, so that the ratings follow each other quickly.
 
 **Bytes on the first load.** A fresh browser context (cold HTTP cache, no service worker, empty
 storage) opens ``/kiosk/#pair=<token>``: the page pairs itself, shows the officer on duty, and
-its service worker installs (it fetches the app again into its cache) and takes control. Every
-byte goes through a counting TCP proxy in front of gunicorn, so the total is what crossed the
+its service worker installs (keeping the copies the page has just received) and takes control.
+Every byte goes through a counting TCP proxy in front of gunicorn, so the total is what crossed the
 wire in both directions, headers included, service-worker requests included (a page-level CDP
 ``encodedDataLength`` would miss the service worker's own fetches). The split by kind (HTML, JS,
 CSS, other) is of response bodies, from gunicorn's access log (``%(B)s`` and the response's

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ from survey_server.services import kiosk as service
 from survey_server.services.credentials import device_for_token, integration_key_for_secret
 
 from . import APP_VERSION, DEFAULTS, bp
+
+STATIC = Path(__file__).parent / "static"
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
@@ -178,7 +182,7 @@ def app_page() -> str:
         with force_locale(lang):
             texts[lang] = {"ui": _ui_texts(), "forms": _form_texts(lang)}
     config = {
-        "version": APP_VERSION,
+        "version": app_build(),
         "default_lang": current_app.config["BABEL_DEFAULT_LOCALE"],
         "languages": [{"code": lang, "name": LANGUAGE_NAMES.get(lang, lang)} for lang in languages],
         "idle_seconds": setting("KIOSK_IDLE_SECONDS"),
@@ -201,6 +205,18 @@ def app_page() -> str:
     return render_template("kiosk/app.html", config=config)
 
 
+@functools.cache
+def app_build() -> str:
+    """``APP_VERSION+<hash of kiosk.js and kiosk.css>``: the service worker's cache is named after
+    it, so a deploy that changes the kiosk's code reaches every kiosk (sw.js changes with it and
+    the new worker fetches fresh copies) even when nobody bumps APP_VERSION; heartbeats report it.
+    """
+    digest = hashlib.sha256()
+    for name in ("kiosk.js", "kiosk.css"):
+        digest.update((STATIC / name).read_bytes())
+    return f"{APP_VERSION}+{digest.hexdigest()[:10]}"
+
+
 def _cached_assets() -> list[str]:
     assets = [
         url_for("kiosk.app_page"),
@@ -219,7 +235,7 @@ def _cached_assets() -> list[str]:
 @bp.get("/sw.js")
 def service_worker() -> FlaskResponse:
     """Served from /kiosk/ so that its scope covers the kiosk app."""
-    body = render_template("kiosk/sw.js", version=APP_VERSION, assets=_cached_assets())
+    body = render_template("kiosk/sw.js", version=app_build(), assets=_cached_assets())
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -561,7 +561,7 @@
         revoked = false;
         state = body;
         writeJSON(KEY.state, state);
-        start();
+        start(true);
       });
     }, function () { note.textContent = T('offline'); });
   }
@@ -621,10 +621,10 @@
 
   var timersStarted = false;
 
-  function start() {
+  function start(stateIsFresh) {
     recoverDraft();
     showIdle();
-    refreshState();
+    if (!stateIsFresh) refreshState(); // pairing has just fetched it
     heartbeat();
     drain();
     if (timersStarted) return;

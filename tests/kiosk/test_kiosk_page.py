@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
+from kiosk import APP_VERSION
 from survey_server.forms_registry import survey_forms
 
 KIOSK_STATIC = Path(__file__).resolve().parents[2] / "kiosk" / "static"
@@ -77,6 +79,19 @@ def test_the_service_worker_is_served_from_the_kiosk_scope(client: FlaskClient) 
     assert answer.mimetype == "text/javascript"
     assert '"/kiosk/static/kiosk.js"' in answer.text
     assert '"/kiosk/"' in answer.text
+
+
+def test_a_change_to_the_kiosk_code_renames_the_cache_so_kiosks_take_it(
+    client: FlaskClient,
+) -> None:
+    """The worker's cache is named after the code's hash, not only APP_VERSION: a deploy that
+    changes kiosk.js or kiosk.css changes sw.js, so installed kiosks fetch the new code."""
+    digest = hashlib.sha256()
+    for name in ("kiosk.js", "kiosk.css"):
+        digest.update((KIOSK_STATIC / name).read_bytes())
+    build = f"{APP_VERSION}+{digest.hexdigest()[:10]}"
+    assert f"const CACHE = 'kiosk-{build}';" in client.get("/kiosk/sw.js").text
+    assert page_config(client)["version"] == build  # what heartbeats report
 
 
 def test_the_kiosk_js_and_css_stay_under_100_kb() -> None:

@@ -6,7 +6,17 @@ const ASSETS = {{ assets|tojson }};
 const PAGE = ASSETS[0];
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
+  {#- (A template comment: not sent to the kiosk.) The first install is started by a page
+  that has just loaded the app from the network without a worker: the page has no Cache-Control
+  and no validator, so it was downloaded, and kiosk.js/css were revalidated (no-cache). The HTTP
+  cache therefore holds exactly what the page received: take those copies ('force-cache') instead
+  of downloading the page a second time and revalidating its assets; anything not there (the
+  audio prompts) is fetched. An update (an older worker is active and served the page from its
+  own cache) fetches everything afresh. #}
+  // First install: the copies the page just received; an update: fresh ones.
+  const mode = self.registration.active ? 'no-cache' : 'force-cache';
+  const requests = ASSETS.map((url) => new Request(url, { cache: mode }));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(requests)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
-from rating.metrics import GROUPS, Metrics, MetricValue, OfficerFacts, compute_metrics, json_number
+from rating.metrics import (
+    GROUPS,
+    METRIC_NAMES,
+    Metrics,
+    MetricValue,
+    OfficerFacts,
+    compute_metrics,
+    json_number,
+)
 from rating.ruleset import BAND_CODES, OPERATORS, Comparison, Group, Params, RuleSet, Threshold
 
 EXCELLENT = "hoan_thanh_xuat_sac"
@@ -65,15 +74,21 @@ class ComparisonCheck:
         return f"{self.metric} {value} {symbol} {threshold}: {_yes_no(self.held)}"
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "metric": self.metric,
-            "op": self.op,
-            "value": json_number(self.value),
-            "threshold": json_number(self.threshold),
-            "param": self.param,
-            "undefined": self.undefined,
-            "held": self.held,
-        }
+        # Checks are immutable and shared between officers (see _compile): the mapping is built
+        # once per check and each caller gets its own copy.
+        cached: dict[str, object] | None = self.__dict__.get("_dict")
+        if cached is None:
+            cached = {
+                "metric": self.metric,
+                "op": self.op,
+                "value": json_number(self.value),
+                "threshold": json_number(self.threshold),
+                "param": self.param,
+                "undefined": self.undefined,
+                "held": self.held,
+            }
+            object.__setattr__(self, "_dict", cached)
+        return dict(cached)
 
 
 @dataclass(frozen=True)
@@ -164,6 +179,29 @@ class Reason:
         return data
 
 
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+
+def reason_json(reason: Reason) -> str:
+    """``json.dumps(reason.to_dict(), sort_keys=True, ensure_ascii=False, default=str)``.
+
+    The text of a ``conditions`` reason depends only on its band and its check, which the
+    engine shares between officers (see ``_compile``): it is encoded once per band and check.
+    """
+    check = reason.check
+    if check is None or reason.quota is not None or reason.held is not check.held:
+        return _SORTED_JSON.encode(reason.to_dict())
+    texts: dict[tuple[str, str], str] | None = check.__dict__.get("_json")
+    if texts is None:
+        texts = {}
+        object.__setattr__(check, "_json", texts)
+    key = (reason.band, reason.kind)
+    text = texts.get(key)
+    if text is None:
+        text = texts[key] = _SORTED_JSON.encode(reason.to_dict())
+    return text
+
+
 @dataclass(frozen=True)
 class OfficerResult:
     """The band of one officer for one month, with its metrics, flags and reasons.
@@ -235,16 +273,92 @@ def _effective_params(ruleset: RuleSet, params: Mapping[str, object] | None) -> 
     return ruleset.params.with_overrides(params)
 
 
+CheckFunction = Callable[[Metrics], Check]
+
+
+def _compile(condition: Comparison | Group, params: Params) -> CheckFunction:
+    """Turn a condition into a function of the metrics giving the same check as :func:`_check`.
+
+    Each comparison resolves its metric, operator and threshold once, and memoises its checks by
+    metric value: a check depends on nothing else, and officers share few distinct values. A
+    group memoises by the identity of its members' (memoised, so long-lived) checks. Checks are
+    frozen, so sharing them between results changes no output.
+    """
+    if isinstance(condition, Group):
+        members = tuple(_compile(member, params) for member in condition.conditions)
+        mode = condition.mode
+        combine = all if mode == "all" else any
+        groups: dict[tuple[int, ...], GroupCheck] = {}
+
+        def group(metrics: Metrics) -> Check:
+            checks = tuple([member(metrics) for member in members])
+            key = tuple(map(id, checks))
+            found = groups.get(key)
+            if found is None:
+                found = GroupCheck(mode, combine(check.held for check in checks), checks)
+                groups[key] = found
+            return found
+
+        return group
+    metric, op, param = condition.metric, condition.op, condition.param
+    compare = _COMPARE.get(op)
+    try:
+        threshold = condition.threshold(params)
+    except (KeyError, AssertionError):
+        threshold = None
+    if metric not in METRIC_NAMES or compare is None or threshold is None:
+        # Not from a loaded file: evaluate it the plain way, raising where that raises.
+        return lambda metrics: _check(condition, metrics, params)
+    comparisons: dict[tuple[type, MetricValue], ComparisonCheck] = {}
+
+    def comparison(metrics: Metrics) -> Check:
+        value: MetricValue = getattr(metrics, metric)
+        # The type is part of the key: True == 1 == Decimal(1), yet they print differently.
+        # Percentages always carry exactly one decimal (ratio_tenth), so equal means same text.
+        key = (value.__class__, value)
+        found = comparisons.get(key)
+        if found is None:
+            held = value is not None and bool(compare(value, threshold))
+            found = ComparisonCheck(metric, op, value, threshold, param, held)
+            comparisons[key] = found
+        return found
+
+    return comparison
+
+
+_Compiled = tuple[tuple[str, CheckFunction | None], ...]
+
+
+def _compiled(ruleset: RuleSet, params: Params) -> _Compiled:
+    """The rule set's bands compiled for ``params``, kept on the (immutable) rule set object.
+
+    Keyed by the rule set object itself, not by equality: two equal rule sets may spell a
+    threshold differently (95 and 95.0 are equal Decimals) and must explain it as written.
+    """
+    cache: dict[Params, _Compiled] | None = ruleset.__dict__.get("_compiled")
+    if cache is None:
+        cache = {}
+        object.__setattr__(ruleset, "_compiled", cache)
+    compiled = cache.get(params)
+    if compiled is None:
+        compiled = tuple(
+            (band.code, None if band.condition is None else _compile(band.condition, params))
+            for band in ruleset.bands
+        )
+        cache[params] = compiled
+    return compiled
+
+
 def _evaluate(facts: OfficerFacts, ruleset: RuleSet, params: Params) -> OfficerResult:
     metrics = compute_metrics(facts)
     evaluated: list[Reason] = []
-    for band in ruleset.bands:
-        if band.condition is None:
-            evaluated.append(Reason(band.code, "otherwise", True))
+    for code, compiled in _compiled(ruleset, params):
+        if compiled is None:
+            evaluated.append(Reason(code, "otherwise", True))
             break
-        check = _check(band.condition, metrics, params)
+        check = compiled(metrics)
         assert isinstance(check, GroupCheck)
-        evaluated.append(Reason(band.code, "conditions", check.held, check=check))
+        evaluated.append(Reason(code, "conditions", check.held, check=check))
         if check.held:
             break
     decided = evaluated[-1].band

@@ -27,6 +27,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "violations",
     "disciplined",
 )
+_METRIC_SET = frozenset(METRIC_NAMES)
 #: Percentages: Decimal with one decimal, or None when the denominator is zero.
 PERCENT_METRICS: frozenset[str] = frozenset({"satisfied_pct", "dissatisfied_pct", "on_time_pct"})
 #: Yes/no metrics: compared with ``==`` / ``!=`` against true or false only.
@@ -93,16 +94,26 @@ class OfficerFacts:
         _check_facts(self)
 
 
+_PLAIN_INT = frozenset({int})
+_ANSWERS = (1, 2, 3, 4, 5)
+
+
 def _check_facts(facts: OfficerFacts) -> None:
     if not isinstance(facts.code, str) or not facts.code.strip():
         raise FactsError("code", "must be a non-empty string")
     if facts.group not in GROUPS:
         raise FactsError("group", "must be 'reception' or 'resolver'")
-    if not isinstance(facts.overall, tuple):
+    overall = facts.overall
+    if not isinstance(overall, tuple):
         raise FactsError("overall", "must be a list of integers 1..5")
-    for index, answer in enumerate(facts.overall):
-        if not _is_int(answer) or not 1 <= answer <= 5:
-            raise FactsError(f"overall[{index}]", "must be an integer 1..5")
+    # Fast path (C loops): only plain ints, and every one of them counted as one of 1..5. Any
+    # other content (a bool, an int subclass, 0, 6, "5") takes the loop, which names the field.
+    if not (
+        set(map(type, overall)) <= _PLAIN_INT and sum(map(overall.count, _ANSWERS)) == len(overall)
+    ):
+        for index, answer in enumerate(overall):
+            if not _is_int(answer) or not 1 <= answer <= 5:
+                raise FactsError(f"overall[{index}]", "must be an integer 1..5")
     for name in ("dossiers", "late", "misconduct_confirmed", "misconduct_pending", "violations"):
         value = getattr(facts, name)
         if not _is_int(value) or value < 0:
@@ -132,14 +143,14 @@ class Metrics:
 
     def value(self, name: str) -> MetricValue:
         """Return the metric called ``name`` (one of :data:`METRIC_NAMES`)."""
-        if name not in METRIC_NAMES:
+        if name not in _METRIC_SET:
             raise KeyError(name)
         result: MetricValue = getattr(self, name)
         return result
 
     def to_dict(self) -> dict[str, int | bool | float | None]:
         """JSON-friendly mapping of every metric; percentages become one-decimal floats."""
-        return {name: json_number(self.value(name)) for name in METRIC_NAMES}
+        return {name: json_number(getattr(self, name)) for name in METRIC_NAMES}
 
 
 def json_number(value: MetricValue) -> int | bool | float | None:
@@ -152,9 +163,11 @@ def json_number(value: MetricValue) -> int | bool | float | None:
 
 def compute_metrics(facts: OfficerFacts) -> Metrics:
     """Derive every metric from the facts (pure; no rule set needed)."""
-    forms = len(facts.overall)
-    satisfied = sum(1 for answer in facts.overall if answer >= 4)
-    dissatisfied = sum(1 for answer in facts.overall if answer <= 2)
+    overall = facts.overall
+    forms = len(overall)
+    # Validated answers are integers 1..5: counting values is counting ">= 4" and "<= 2".
+    satisfied = overall.count(4) + overall.count(5)
+    dissatisfied = overall.count(1) + overall.count(2)
     return Metrics(
         forms=forms,
         satisfied=satisfied,

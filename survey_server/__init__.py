@@ -17,7 +17,9 @@ from .config import load_config
 from .extensions import babel, csrf, db, limiter, locale_from_request, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# Execution option of a session's first connection: BEGIN without IMMEDIATE on SQLite.
+# Execution option of a session's first connection, on SQLite: no BEGIN, each read is its own
+# statement and takes no lock; it must not write (services/responses.py, the kiosk API's checks,
+# begins its write with BEGIN IMMEDIATE itself).
 READ_ONLY_BEGIN = "sqlite_read_only_begin"
 # Shared CSS, fonts, icons and audio prompts live at the top of the repository (STYLE.md).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -103,7 +105,7 @@ def _configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # A transaction that only reads may ask for a deferred BEGIN, which takes no lock (the
-        # kiosk API's checks, see services/responses.py); it must not write.
-        read_only = connection.get_execution_options().get(READ_ONLY_BEGIN, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # A transaction that only reads may ask for no BEGIN at all (autocommit reads, which
+        # take no lock: the kiosk API's checks, see services/responses.py).
+        if not connection.get_execution_options().get(READ_ONLY_BEGIN, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

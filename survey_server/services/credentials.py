@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Counter, Device, IntegrationKey
@@ -73,10 +73,11 @@ _MARK_SEEN = (
 
 
 def kiosk_for_token(
-    session: Session, token: str
+    connection: Connection, token: str
 ) -> Row[int, int, dt.datetime | None, dt.datetime | None] | None:
-    """What the response API needs of a kiosk: ``id, counter_id, revoked_at, last_seen_at``."""
-    found = session.connection().execute(_KIOSK_BY_TOKEN_HASH, {"token_hash": hash_secret(token)})
+    """What the response API needs of a kiosk: ``id, counter_id, revoked_at, last_seen_at``
+    (read on the caller's connection, e.g. ``session.connection()``)."""
+    found = connection.execute(_KIOSK_BY_TOKEN_HASH, {"token_hash": hash_secret(token)})
     return found.first()
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,8 +134,10 @@ def submit_response(
         raise Refused(422, "invalid_body", {"body": "not_an_object"})
     client_id = _client_id(body.get("id"))
     fingerprint = content_hash(body)
+    # The checks' connection (asked of the session once: each ask costs on the hot path).
+    reader = session.connection()
     if client_id is not None:
-        existing = _by_client_id(session, client_id)
+        existing = _by_client_id(reader, client_id)
         if existing is not None:
             return _replay(session, client_id, existing, fingerprint)
 
@@ -161,7 +163,7 @@ def submit_response(
 
     dossier = _dossier(session, body.get("dossier_code"), fields)
     form_id = str(body.get("form"))
-    officers = _officers(session, form_id, body.get("officer"), dossier, fields)
+    officers = _officers(session, reader, form_id, body.get("officer"), dossier, fields)
     if form_id == "phieu2" and "dossier_code" not in fields:
         if dossier is None:
             fields["dossier_code"] = "required"
@@ -180,7 +182,7 @@ def submit_response(
         answered_at = now
         flags.append("clock_ahead")
     if policy.require_shift and channel.counter_id is not None:
-        _require_shift(session, channel.counter_id, answered_at, now, policy.clock_ahead_tolerance)
+        _require_shift(reader, channel.counter_id, answered_at, now, policy.clock_ahead_tolerance)
     if dossier is not None and answered_at + policy.clock_ahead_tolerance < dossier.received_at:
         flags.append("answered_before_received")
     if any(not officer.active for officer in officers):
@@ -189,12 +191,16 @@ def submit_response(
         flags.append("no_resolving_officer")
 
     dossier_id = dossier.id if dossier is not None else None
-    if _read_only(session):
-        # The checks above ran in a transaction that takes no lock (the kiosk API's), so that
-        # they do not hold up the other workers' writes. End it: the write takes the lock in a
-        # transaction of its own. A submission stored in between is caught by the unique
-        # constraints (IntegrityError below), as a concurrent one always is.
-        session.commit()
+    if reader.get_execution_options().get(READ_ONLY_BEGIN, False):
+        # The checks above read without taking a lock (the kiosk API's SQLite connection: no
+        # BEGIN, each SELECT on its own), so that they do not hold up the other workers' writes.
+        # The write takes the lock now, on the same connection (no second checkout from the
+        # pool). A submission stored since the checks is caught by the unique constraints
+        # (IntegrityError below), as a concurrent one always is.
+        if reader.dialect.name == "sqlite":
+            reader.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            session.commit()
     try:
         if on_write is not None:
             on_write(session)
@@ -225,18 +231,13 @@ def submit_response(
     except IntegrityError:
         # Lost a race with a submission committed between our checks and our insert.
         session.rollback()
-        existing = _by_client_id(session, client_id)
+        existing = _by_client_id(session.connection(), client_id)
         if existing is not None:
             return _replay(session, client_id, existing, fingerprint)
         if dossier is not None:
             raise Refused(409, "already_answered", {"dossier_code": "already_answered"}) from None
         raise
     return Outcome(201, client_id, response_id, flags, session)
-
-
-def _read_only(session: Session) -> bool:
-    """Whether the session's transaction (begun by the checks' reads) is a read-only one."""
-    return bool(session.connection().get_execution_options().get(READ_ONLY_BEGIN, False))
 
 
 def _insert(
@@ -264,7 +265,7 @@ def _insert(
 
 
 def _require_shift(
-    session: Session,
+    connection: Connection,
     counter_id: int,
     answered_at: dt.datetime,
     now: dt.datetime,
@@ -278,7 +279,7 @@ def _require_shift(
     """
     query = _SHIFT_AROUND_OR_OPEN if answered_at <= now else _SHIFT_AROUND
     window = {"earliest": answered_at - tolerance, "latest": answered_at + tolerance}
-    found = session.connection().scalar(query, {"counter_id": counter_id, **window})
+    found = connection.scalar(query, {"counter_id": counter_id, **window})
     if found is None:
         raise Refused(422, "no_shift", {"answered_at": "no_shift_open"})
 
@@ -298,8 +299,8 @@ def _client_id(value: Any) -> str | None:
         return None
 
 
-def _by_client_id(session: Session, client_id: str) -> _Stored | None:
-    return session.connection().execute(_BY_CLIENT_ID, {"client_id": client_id}).first()
+def _by_client_id(connection: Connection, client_id: str) -> _Stored | None:
+    return connection.execute(_BY_CLIENT_ID, {"client_id": client_id}).first()
 
 
 def _answered_at(value: Any, fields: dict[str, str]) -> dt.datetime | None:
@@ -329,7 +330,12 @@ def _dossier(session: Session, code: Any, fields: dict[str, str]) -> Dossier | N
 
 
 def _officers(
-    session: Session, form_id: str, code: Any, dossier: Dossier | None, fields: dict[str, str]
+    session: Session,
+    connection: Connection,
+    form_id: str,
+    code: Any,
+    dossier: Dossier | None,
+    fields: dict[str, str],
 ) -> list[_Rated]:
     """Whom the form is about: phieu2 → every resolving officer of the dossier; phieu1 → the
     officer on duty named by the kiosk, else the dossier's desk officer."""
@@ -341,7 +347,7 @@ def _officers(
         if not isinstance(code, str) or len(code) > 64 or "\x00" in code:
             fields["officer"] = "invalid_code"
             return []
-        found = session.connection().execute(_OFFICER_BY_CODE, {"code": code}).first()
+        found = connection.execute(_OFFICER_BY_CODE, {"code": code}).first()
         if found is None:
             fields["officer"] = "unknown_officer"
             return []

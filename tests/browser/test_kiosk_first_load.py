@@ -2,7 +2,7 @@
 the page and its assets are downloaded once (the service worker keeps the copies the page already
 received), the state is asked for once, nothing answers 404 (the shared icon replaces
 /favicon.ico), and the app still starts from the service worker with the server gone. The phone
-page and the dashboard ask for no /favicon.ico either."""
+page (its icon inline) and the dashboard ask for no /favicon.ico either."""
 
 from __future__ import annotations
 
@@ -121,7 +121,10 @@ def test_the_phone_page_and_the_dashboard_have_an_icon_and_no_404(
     page = context.new_page()
     page.goto(f"{counting.url}/q/{token_of(app, 'DBP.261005.00031')}")
     expect(page.locator("h1")).to_be_visible()
-    wait_until(page, lambda: counting.count(ICON) >= 1, "the phone page's icon was not asked for")
+    wait_until(page, lambda: page.evaluate("document.readyState") == "complete", "not loaded")
+    # The phone page's icon is inline (data:): one request, no icon fetched, no /favicon.ico.
+    assert page.locator("link[rel=icon]").get_attribute("href").startswith("data:image/svg+xml,")
+    assert counting.count(ICON) == 0
 
     page.goto(f"{counting.url}/dashboard/login")
     wait_until(page, lambda: page.evaluate("document.readyState") == "complete", "not loaded")
@@ -148,7 +151,8 @@ def test_an_update_of_the_app_fetches_fresh_copies_not_the_http_cache(
     )
     before = counting.count("/kiosk/static/kiosk.js")
 
-    monkeypatch.setattr("kiosk.views.APP_VERSION", "9.9.9-test")  # a new version is deployed
+    # A new build is deployed (the cache is named after it: APP_VERSION + the code's hash).
+    monkeypatch.setattr("kiosk.views.app_build", lambda: "9.9.9-test")
     app.config["KIOSK_IDLE_SECONDS"] = 7
     page.reload()
     page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")

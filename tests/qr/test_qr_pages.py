@@ -195,7 +195,11 @@ def test_the_page_is_small_and_needs_no_script(
     # Everything the phone loads for the form: one HTML response, CSS inline, no script,
     # no image, no external stylesheet. 3G at 50 kB/s: well under a second.
     assert len(html) < 16_000, len(html)
-    assert b"<script" not in html and b"<link" not in html and b"<img" not in html
+    assert b"<script" not in html and b"<img" not in html
+    # The only link is the icon, inline (a data: address), so no second request.
+    assert re.findall(rb"<link[^>]*>", html) == [
+        re.search(rb'<link rel="icon" href="data:image/svg\+xml,[^"]+">', html).group(0)  # type: ignore[union-attr]
+    ]
     style = re.search(rb"<style>(.*?)</style>", html, re.S)
     assert style is not None and len(style.group(1)) < 2_500
 

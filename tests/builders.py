@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey_server import create_app
@@ -123,3 +123,14 @@ def response_body(form: str = "phieu1", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def row_counts(app: Flask, **tables: Any) -> dict[str, int]:
+    """The number of rows of each model or table, by the given names (``responses=Response``)."""
+    from survey_server.extensions import db
+
+    with app.app_context():
+        return {
+            name: int(db.session.scalar(select(func.count()).select_from(table)) or 0)
+            for name, table in tables.items()
+        }

@@ -30,9 +30,9 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 from qr_support import csrf_of, push_dossier, token_of
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from builders import BACKENDS, World, build_world, make_app
+from builders import BACKENDS, World, build_world, make_app, row_counts
 from forms import load_forms
 from forms.loader import clean_text
 from survey_server.extensions import db
@@ -103,19 +103,15 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 def counts(app: Flask) -> dict[str, int]:
-    models = {
-        "responses": Response,
-        "reports": MisconductReport,
-        "contacts": ResponseContact,
-        "dossiers": Dossier,
-        "prints": ReceiptPrint,
-        "refused": RefusedSubmission,
-    }
-    with app.app_context():
-        return {
-            name: int(db.session.scalar(select(func.count()).select_from(model)) or 0)
-            for name, model in models.items()
-        }
+    return row_counts(
+        app,
+        responses=Response,
+        reports=MisconductReport,
+        contacts=ResponseContact,
+        dossiers=Dossier,
+        prints=ReceiptPrint,
+        refused=RefusedSubmission,
+    )
 
 
 def wire(text: str) -> bytes:

@@ -13,42 +13,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
 
-from builders import World, make_app, response_body
-from gunicorn_support import Gunicorn, running
+from builders import World, make_app, response_body, row_counts
+from gunicorn_support import Gunicorn, post_json, running
 from survey_server.extensions import db
 from survey_server.models import Device, RefusedSubmission, Response, response_officers
 
 CONNECTIONS = 8
 PER_CONNECTION = 20
-
-
-def post(url: str, body: Any, token: str) -> int:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            return int(reply.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-
-
-def count(app: Flask, table: Any) -> int:
-    with app.app_context():
-        return int(db.session.scalar(select(func.count()).select_from(table)) or 0)
 
 
 def test_load_from_one_kiosk_token_stores_every_rating(
@@ -62,7 +39,7 @@ def test_load_from_one_kiosk_token_stores_every_rating(
 
     def kiosk_connection(url: str) -> None:
         for _ in range(PER_CONNECTION):
-            status = post(url, response_body(), world.device_token)
+            status = post_json(url, response_body(), world.device_token, 60)
             with lock:
                 statuses[status] += 1
 
@@ -77,9 +54,8 @@ def test_load_from_one_kiosk_token_stores_every_rating(
             thread.join()
     sent = CONNECTIONS * PER_CONNECTION
     assert statuses == Counter({201: sent})
-    assert count(app, Response) == sent
-    assert count(app, response_officers) == sent
-    assert count(app, RefusedSubmission) == 0
+    stored = row_counts(app, responses=Response, links=response_officers, refused=RefusedSubmission)
+    assert stored == {"responses": sent, "links": sent, "refused": 0}
     with app.app_context():
         assert db.session.get_one(Device, world.device_id).last_seen_at is not None
 
@@ -102,11 +78,11 @@ def test_a_lock_held_past_the_busy_timeout_is_503_then_the_retry_is_stored(
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert count(app, Response) == 0
+    assert row_counts(app, rows=Response)["rows"] == 0
     again = client.post("/api/v1/responses", json=body, headers=world.device_auth)
     assert again.status_code == 201
     assert client.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 200
-    assert count(app, Response) == 1
+    assert row_counts(app, rows=Response)["rows"] == 1
     with impatient.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -126,7 +102,7 @@ def test_an_escaped_lone_surrogate_is_refused_in_any_json_encoding(
     )
     assert reply.status_code == 422
     assert reply.json is not None and reply.json["fields"] == {"body": "invalid_unicode"}
-    assert count(app, Response) == 0
+    assert row_counts(app, rows=Response)["rows"] == 0
 
 
 def test_the_checks_take_no_write_lock_so_a_retry_is_answered_while_another_writes(
@@ -148,7 +124,7 @@ def test_the_checks_take_no_write_lock_so_a_retry_is_answered_while_another_writ
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert count(app, Response) == 1
+    assert row_counts(app, rows=Response)["rows"] == 1
     with impatient.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -19,9 +19,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from builders import BACKENDS, World, dossier_body, make_app, response_body, returned_dossier_body
+from builders import (
+    BACKENDS,
+    World,
+    dossier_body,
+    make_app,
+    response_body,
+    returned_dossier_body,
+    row_counts,
+)
 from forms.loader import clean_text
 from survey_server.extensions import db
 from survey_server.models import Dossier, MisconductReport, RefusedSubmission, Response
@@ -104,17 +112,13 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 def counts(app: Flask) -> dict[str, int]:
-    models = {
-        "responses": Response,
-        "reports": MisconductReport,
-        "dossiers": Dossier,
-        "refused": RefusedSubmission,
-    }
-    with app.app_context():
-        return {
-            name: int(db.session.scalar(select(func.count()).select_from(model)) or 0)
-            for name, model in models.items()
-        }
+    return row_counts(
+        app,
+        responses=Response,
+        reports=MisconductReport,
+        dossiers=Dossier,
+        refused=RefusedSubmission,
+    )
 
 
 def assert_contract_error(reply: Any) -> dict[str, str]:

@@ -32,7 +32,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session, aliased
@@ -201,17 +200,34 @@ def _answer_rows(
     for the QR page the dossier's centre); ``phieu2`` for the resolving agency (the dossier's
     unit). See index.md, section 1.
     """
+    query, unit_id = _year_answers(year, Response.form, Response.answers)
+    query = query.execution_options(yield_per=ANSWER_CHUNK)
+    if unit_ids is not None:
+        query = query.where(unit_id.in_(unit_ids))
+    for unit, form, answers in session.execute(query):
+        if unit is not None:
+            yield unit, form, answers or {}
+
+
+def _year_answers(year: int, *columns: Any) -> tuple[Any, Any]:
+    """``SELECT unit, *columns`` over the year's valid answers, and that unit's expression.
+
+    The unit an answer counts for (index.md, section 1): ``phieu1`` the unit of the centre where
+    it was given (the kiosk's counter, or for the QR page the dossier's centre); ``phieu2`` the
+    resolving agency (the dossier's unit); None when the answer has neither.
+    """
     start, end = year_bounds(year)
     counter_centre = aliased(Centre)
     dossier_centre = aliased(Centre)
+    unit_id = case(
+        (
+            Response.form == "phieu1",
+            func.coalesce(counter_centre.unit_id, dossier_centre.unit_id),
+        ),
+        else_=Dossier.unit_id,
+    )
     query = (
-        select(
-            Response.form,
-            Response.answers,
-            counter_centre.unit_id,
-            dossier_centre.unit_id,
-            Dossier.unit_id,
-        )
+        select(unit_id, *columns)
         .outerjoin(Counter, Counter.id == Response.counter_id)
         .outerjoin(counter_centre, counter_centre.id == Counter.centre_id)
         .outerjoin(Dossier, Dossier.id == Response.dossier_id)
@@ -221,23 +237,8 @@ def _answer_rows(
             Response.answered_at >= start,
             Response.answered_at < end,
         )
-        .execution_options(yield_per=ANSWER_CHUNK)
     )
-    if unit_ids is not None:
-        query = query.where(
-            or_(
-                counter_centre.unit_id.in_(unit_ids),
-                dossier_centre.unit_id.in_(unit_ids),
-                Dossier.unit_id.in_(unit_ids),
-            )
-        )
-    for form, answers, counter_unit, dossier_centre_unit, dossier_unit in session.execute(query):
-        if form == "phieu1":
-            unit_id = counter_unit if counter_unit is not None else dossier_centre_unit
-        else:
-            unit_id = dossier_unit
-        if unit_id is not None:
-            yield unit_id, form, answers or {}
+    return query, unit_id
 
 
 def answers_by_unit(
@@ -300,16 +301,6 @@ def _sql_counts(
     empty = {rule.code: AnswerCounts() for rule in config.sub_criteria}
     if not questions or not unit_ids:
         return {}
-    start, end = year_bounds(year)
-    counter_centre = aliased(Centre)
-    dossier_centre = aliased(Centre)
-    unit_id = case(
-        (
-            Response.form == "phieu1",
-            func.coalesce(counter_centre.unit_id, dossier_centre.unit_id),
-        ),
-        else_=Dossier.unit_id,
-    )
     sums = []
     for question in questions:
         form, _, question_id = question.partition(".")
@@ -324,20 +315,9 @@ def _sql_counts(
             else_=literal(0, BigInteger),
         )
         sums.append(func.sum(case((Response.form == form, weight), else_=literal(0, BigInteger))))
-    query = (
-        select(unit_id, *sums)
-        .outerjoin(Counter, Counter.id == Response.counter_id)
-        .outerjoin(counter_centre, counter_centre.id == Counter.centre_id)
-        .outerjoin(Dossier, Dossier.id == Response.dossier_id)
-        .outerjoin(dossier_centre, dossier_centre.id == Dossier.centre_id)
-        .where(
-            Response.valid.is_(True),
-            Response.answered_at >= start,
-            Response.answered_at < end,
-            Response.form.in_(sorted({question.partition(".")[0] for question in questions})),
-        )
-        .group_by(unit_id)
-    )
+    forms = sorted({question.partition(".")[0] for question in questions})
+    query, unit_id = _year_answers(year, *sums)
+    query = query.where(Response.form.in_(forms)).group_by(unit_id)
     if len(unit_ids) <= _FILTERED_UNITS:
         # A few units (a unit's page): skip the other units' answers row by row. For many, the
         # IN costs more per row than it saves, and the unwanted groups are dropped below.

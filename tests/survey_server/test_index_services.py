@@ -75,6 +75,18 @@ def unit_named(session: Session, code: str) -> Unit:
     return unit
 
 
+def with_neighbour(session: Session) -> tuple[Unit, Counter, Centre, Unit, Centre]:
+    """The world's unit U1 with its counter K1 and centre C1, and a new unit U2 with its centre."""
+    unit = unit_named(session, "U1")
+    counter = session.scalar(select(Counter).where(Counter.code == "K1"))
+    centre = session.scalar(select(Centre).where(Centre.code == "C1"))
+    assert counter is not None and centre is not None
+    other = Unit(code="U2", name="UBND xã Khác", level="commune")
+    other_centre = Centre(code="C2", name="TT xã Khác", unit=other)
+    session.add_all([other, other_centre])
+    return unit, counter, centre, other, other_centre
+
+
 def full_scores(table_codes: list[str]) -> dict[str, LeafEntry]:
     return {
         code: LeafEntry(BANG2[code].max, BANG2[code].max)
@@ -89,13 +101,7 @@ LEAVES = [leaf.code for leaf in BANG2.leaves()]
 def test_satisfaction_counts_the_year_of_the_unit_only(app: Flask, world: World) -> None:
     with app.app_context():
         session = db.session
-        unit = unit_named(session, "U1")
-        counter = session.scalar(select(Counter).where(Counter.code == "K1"))
-        centre = session.scalar(select(Centre).where(Centre.code == "C1"))
-        assert counter is not None and centre is not None
-        other = Unit(code="U2", name="UBND xã Khác", level="commune")
-        other_centre = Centre(code="C2", name="TT xã Khác", unit=other)
-        session.add_all([other, other_centre])
+        unit, counter, centre, other, other_centre = with_neighbour(session)
         # 8.3.5 (facilities): 5, 4, 2 and khong... -> 2 of 3 satisfied = 66.7% -> 0.83 points.
         for value in (5, 4, 2):
             add_response(session, "phieu1", {"overall": 5, "facilities": value}, counter=counter)
@@ -150,13 +156,7 @@ def test_8_3_counted_in_chunks_equals_counting_all_at_once(
     monkeypatch.setattr(service, "ANSWER_CHUNK", 2)
     with app.app_context():
         session = db.session
-        unit = unit_named(session, "U1")
-        counter = session.scalar(select(Counter).where(Counter.code == "K1"))
-        centre = session.scalar(select(Centre).where(Centre.code == "C1"))
-        assert counter is not None and centre is not None
-        other = Unit(code="U2", name="UBND xã Khác", level="commune")
-        other_centre = Centre(code="C2", name="TT xã Khác", unit=other)
-        session.add_all([other, other_centre])
+        unit, counter, centre, other, other_centre = with_neighbour(session)
         # U1: facilities 5, 4, 2, 1, 4 (3 of 5 satisfied) and overall 5 x 5, in 5 forms;
         # U2: one QR answer through its dossier's centre, and a phieu2 for its own dossier.
         for value in (5, 4, 2, 1, 4):

@@ -21,6 +21,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # statement and takes no lock; it must not write (services/responses.py, the kiosk API's checks,
 # begins its write with BEGIN IMMEDIATE itself).
 READ_ONLY_BEGIN = "sqlite_read_only_begin"
+# Execution option of a session's first connection, on SQLite: a plain (deferred) BEGIN, one
+# consistent snapshot for several reads without the write lock, so that a long read (the rating
+# job's month of GROUP BYs) does not hold up the kiosks' writes. It must not write.
+READ_SNAPSHOT_BEGIN = "sqlite_read_snapshot_begin"
 # Shared CSS, fonts, icons and audio prompts live at the top of the repository (STYLE.md).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -107,5 +111,9 @@ def _configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         # A transaction that only reads may ask for no BEGIN at all (autocommit reads, which
         # take no lock: the kiosk API's checks, see services/responses.py).
-        if not connection.get_execution_options().get(READ_ONLY_BEGIN, False):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY_BEGIN, False):
+            return
+        connection.exec_driver_sql(
+            "BEGIN" if options.get(READ_SNAPSHOT_BEGIN, False) else "BEGIN IMMEDIATE"
+        )

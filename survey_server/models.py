@@ -19,13 +19,24 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    bindparam,
+    case,
+    event,
+    exists,
+    false,
+    inspect,
+    or_,
+    select,
     text,
+    update,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
+from .timeutil import local_month
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -168,6 +179,15 @@ dossier_resolvers = Table(
     db.metadata,
     Column("dossier_id", ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
     Column("officer_id", ForeignKey("officers.id"), primary_key=True),
+    # Copies of the dossier's facts that the rating job counts, kept by _sync_resolver_links on
+    # every flush that touches a dossier: the local month it was returned in (NULL until then)
+    # and whether it is late for this resolver (rating-rules.md: the resolvers named
+    # responsible, or all of them when the late dossier names nobody). A month's resolver
+    # dossiers are then one range of the index below, in officer order: no join with 1.5 M
+    # dossiers and no sort (migration 0009).
+    Column("returned_month", Date, nullable=True),
+    Column("late", Boolean, nullable=False, default=False, server_default=false()),
+    Index("ix_dossier_resolvers_month", "returned_month", "officer_id", "late"),
 )
 
 dossier_late_responsible = Table(
@@ -219,6 +239,70 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     @property
     def late(self) -> bool:
         return self.returned_at is not None and self.returned_at > self.due_at
+
+
+def _resolver_link_update() -> Any:
+    named = dossier_late_responsible.alias("named")
+    anyone = dossier_late_responsible.alias("anyone")
+    link = dossier_resolvers.c
+    late_for_this_resolver = and_(
+        bindparam("d_late", type_=Boolean),
+        or_(
+            exists().where(
+                named.c.dossier_id == bindparam("d_id"), named.c.officer_id == link.officer_id
+            ),
+            ~exists().where(anyone.c.dossier_id == bindparam("d_id")),
+        ),
+    )
+    return (
+        update(dossier_resolvers)
+        .where(link.dossier_id == bindparam("d_id"))
+        .values(
+            returned_month=bindparam("d_month", type_=Date),
+            late=case((late_for_this_resolver, True), else_=False),
+        )
+    )
+
+
+_RESOLVER_LINK_UPDATE = _resolver_link_update()
+_DOSSIER_TIMES = select(
+    Dossier.__table__.c.id, Dossier.__table__.c.returned_at, Dossier.__table__.c.due_at
+).where(Dossier.__table__.c.id.in_(bindparam("ids", expanding=True)))
+
+
+@event.listens_for(Session, "after_flush")
+def _sync_resolver_links(session: Session, _flush_context: Any) -> None:
+    """Copy each flushed dossier's return month and lateness onto its resolver links.
+
+    Every writer of dossiers goes through the ORM (the dossier push, the demo, the tests), so
+    this runs for each of them. The times are read back from the database, as just flushed,
+    so an object whose attributes were expired needs no load (Core still reads them through
+    UTCDateTime: aware, in UTC).
+    """
+    ids = [
+        _flushed_id(item) for item in (*session.new, *session.dirty) if isinstance(item, Dossier)
+    ]
+    ids = [dossier_id for dossier_id in ids if dossier_id is not None]
+    if not ids:
+        return
+    connection = session.connection()
+    times = connection.execute(_DOSSIER_TIMES, {"ids": ids}).all()
+    connection.execute(
+        _RESOLVER_LINK_UPDATE,
+        [
+            {
+                "d_id": dossier_id,
+                "d_month": local_month(returned) if returned is not None else None,
+                "d_late": returned is not None and returned > due,
+            }
+            for dossier_id, returned, due in times
+        ],
+    )
+
+
+def _flushed_id(item: Dossier) -> int | None:
+    state = inspect(item)
+    return state.identity[0] if state.identity else state.dict.get("id")
 
 
 response_officers = Table(

@@ -29,3 +29,9 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime(year, month, 1, tzinfo=LOCAL_TZ)
     end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=LOCAL_TZ)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def local_month(moment: dt.datetime) -> dt.date:
+    """The month (its first day) that ``moment`` falls in, in local time."""
+    local = moment.astimezone(LOCAL_TZ)
+    return dt.date(local.year, local.month, 1)

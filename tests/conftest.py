@@ -73,6 +73,18 @@ def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -
 
 
 @pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    """A database with no tables at all (the migration tests build on it)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"empty_{tmp_path.name.replace('-', '_').lower()}"[:60]
+    server.execute(f"CREATE DATABASE {name}")
+    request.addfinalizer(lambda: server.execute(f"DROP DATABASE {name} WITH (FORCE)"))
+    return server.url(name)
+
+
+@pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = make_app(database_url, tmp_path / "instance")
     yield app

@@ -31,16 +31,16 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
-    or_,
     select,
     text,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, scoped_session
 
 from rating import OfficerFacts, OfficerResult, RuleSet, evaluate_unit, ruleset_for_month
 from rating.engine import reason_json
 from rating.ruleset import available_rulesets, default_rulesets_dir
 
+from .. import READ_SNAPSHOT_BEGIN
 from ..models import (
     Dossier,
     MisconductReport,
@@ -54,7 +54,8 @@ from ..models import (
     dossier_resolvers,
     response_officers,
 )
-from ..timeutil import LOCAL_TZ, month_bounds
+from ..timeutil import local_month as local_month  # one of this module's month helpers
+from ..timeutil import month_bounds
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,6 @@ def parse_month(text: str) -> dt.date:
     except ValueError:
         raise ValueError(f"month must be YYYY-MM, not {text!r}") from None
     return parsed.date()
-
-
-def local_month(moment: dt.datetime) -> dt.date:
-    """The month (first day) that ``moment`` falls in, in local time."""
-    return first_of_month(moment.astimezone(LOCAL_TZ).date())
 
 
 def previous_month(month: dt.date) -> dt.date:
@@ -249,30 +245,15 @@ def gather_facts(
         tallies[officer_id].late["reception"] = int(late or 0)
 
     # Resolvers: late when named, or when the late dossier names nobody (then all resolvers).
-    anyone = aliased(dossier_late_responsible)
-    resolver_late = and_(
-        is_late,
-        or_(
-            exists().where(
-                named.c.dossier_id == Dossier.id,
-                named.c.officer_id == dossier_resolvers.c.officer_id,
-            ),
-            ~exists().where(anyone.c.dossier_id == Dossier.id),
-        ),
-    )
+    # Both facts are on the link (models._sync_resolver_links): one range of the index
+    # ix_dossier_resolvers_month, already in officer order.
+    link = dossier_resolvers.c
     resolver = (
-        select(
-            dossier_resolvers.c.officer_id,
-            func.count(),
-            func.sum(case((resolver_late, 1), else_=0)),
-        )
-        .join(Dossier, Dossier.id == dossier_resolvers.c.dossier_id)
-        .where(in_month_by_key(session, Dossier.id, Dossier.__table__.c.returned_at, start, end))
-        .group_by(dossier_resolvers.c.officer_id)
+        select(link.officer_id, func.count(), func.sum(case((link.late, 1), else_=0)))
+        .where(link.returned_month == month)
+        .group_by(link.officer_id)
     )
-    for officer_id, count, late in session.execute(
-        _scoped(resolver, dossier_resolvers.c.officer_id, unit_ids)
-    ):
+    for officer_id, count, late in session.execute(_scoped(resolver, link.officer_id, unit_ids)):
         tallies[officer_id].dossiers["resolver"] = int(count)
         tallies[officer_id].late["resolver"] = int(late or 0)
 
@@ -577,6 +558,12 @@ def run_month(
     """
     month = first_of_month(month)
     ruleset = ruleset_for_month(rulesets if rulesets is not None else load_rulesets(), month)
+    if isinstance(session, scoped_session):  # db.session: the session of this context
+        session = session()
+    if not session.in_transaction():
+        # The facts are read in one snapshot without the write lock: seconds of GROUP BYs for
+        # a large province must not hold up the kiosks' writes (SQLite; PostgreSQL never did).
+        session.connection(execution_options={READ_SNAPSHOT_BEGIN: True})
     unit_ids: list[int] | None = None
     if unit_codes:
         rows = session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(unit_codes)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,32 @@ def test_a_crash_keeps_the_previous_results_of_the_unit_intact(
             run_month(db.session, OCTOBER, AFTER_OCTOBER)
         assert [len(ratings(db.session, code)) for code in ("R1", "R5", "R6")] == [2, 1, 1]
         assert ratings(db.session, "R5")[0].metrics["forms"] == 1
+
+
+def test_the_job_gathers_its_facts_without_holding_up_the_kiosks_writes(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: while the month's GROUP BYs run (seconds for a province), another process can
+    take the write lock at once, as a kiosk's submission does; the job then stores as usual."""
+    with app.app_context():
+        _october_facts()
+        real_gather = rating_job.gather_facts
+        path = db.engine.url.database
+        assert path is not None
+
+        def gather_while_a_kiosk_writes(*args: Any, **kwargs: Any) -> rating_job.MonthFacts:
+            facts = real_gather(*args, **kwargs)
+            kiosk = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                kiosk.execute("BEGIN IMMEDIATE")  # "database is locked" if the job held it
+                kiosk.execute("COMMIT")
+            finally:
+                kiosk.close()
+            return facts
+
+        monkeypatch.setattr(rating_job, "gather_facts", gather_while_a_kiosk_writes)
+        summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert summary.stored == 4
 
 
 def test_a_province_rule_set_file_changes_bands_with_no_code_change(

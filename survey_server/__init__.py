@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import writer_lock
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, locale_from_request, login_manager, migrate
 
@@ -97,7 +98,7 @@ def _configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -106,6 +107,9 @@ def _configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
+        # For writer_lock.write_turn, the kiosk API's turn among writers.
+        record.info[writer_lock.LOCK_PATH] = writer_lock.lock_path_for(engine.url.database)
+        record.info[writer_lock.BUSY_TIMEOUT_MS] = busy_timeout_ms
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

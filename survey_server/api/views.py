@@ -24,6 +24,7 @@ from ..services import Refused
 from ..services.credentials import integration_key_for_secret, kiosk_for_token, mark_seen
 from ..services.dossiers import upsert_dossier
 from ..services.responses import Channel, Policy, submit_response
+from ..writer_lock import WriterBusy
 from . import bp
 from .errors import refuse
 
@@ -186,8 +187,18 @@ def _database_busy(exc: OperationalError) -> tuple[FlaskResponse, int]:
     """
     if not any(text in str(exc.orig).lower() for text in LOCK_TIMEOUT_MESSAGES):
         raise exc
+    return _busy(str(exc.orig))
+
+
+@bp.errorhandler(WriterBusy)
+def _writers_busy(exc: WriterBusy) -> tuple[FlaskResponse, int]:
+    """The other workers' writes kept the API's writer lock past the busy timeout: 503 too."""
+    return _busy(f"writer lock {exc} held past the busy timeout")
+
+
+def _busy(reason: str) -> tuple[FlaskResponse, int]:
     db.session.rollback()
-    log.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
+    log.warning("database busy on %s %s: %s", request.method, request.path, reason)
     with force_locale("vi"):
         body = {"error": "busy", "message": str(BUSY_MESSAGE), "fields": {}}
     response = jsonify(body)

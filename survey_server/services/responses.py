@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from .. import READ_ONLY_BEGIN
 from ..models import Dossier, MisconductReport, Officer, Response, Shift, response_officers
 from ..timeutil import parse_iso_datetime
+from ..writer_lock import write_turn
 from . import Refused
 
 if TYPE_CHECKING:
@@ -191,52 +192,57 @@ def submit_response(
         flags.append("no_resolving_officer")
 
     dossier_id = dossier.id if dossier is not None else None
+    turn: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if reader.get_execution_options().get(READ_ONLY_BEGIN, False):
         # The checks above read without taking a lock (the kiosk API's SQLite connection: no
         # BEGIN, each SELECT on its own), so that they do not hold up the other workers' writes.
         # The write takes the lock now, on the same connection (no second checkout from the
-        # pool). A submission stored since the checks is caught by the unique constraints
-        # (IntegrityError below), as a concurrent one always is.
+        # pool), in its turn among the API's writers (writer_lock). A submission stored since
+        # the checks is caught by the unique constraints (IntegrityError below), as a
+        # concurrent one always is.
         if reader.dialect.name == "sqlite":
-            reader.exec_driver_sql("BEGIN IMMEDIATE")
+            turn = write_turn(reader)
         else:
             session.commit()
-    try:
-        if on_write is not None:
-            on_write(session)
-        response_id = _insert(
-            session,
-            {
-                "client_id": client_id,
-                "form": form_id,
-                "form_version": definition.version,
-                "dossier_id": dossier_id,
-                "counter_id": channel.counter_id,
-                "device_id": channel.device_id,
-                "channel": channel.name,
-                "answers": clean,
-                "overall": int(clean["overall"]),
-                "answered_at": answered_at,
-                "received_at": now,
-                "lang": lang,
-                "valid": True,
-                "flags": flags,
-                "content_hash": fingerprint,
-            },
-            [officer.id for officer in officers],
-            definition.misconduct_reported(clean),
-            now,
-        )
-        session.commit()
-    except IntegrityError:
-        # Lost a race with a submission committed between our checks and our insert.
-        session.rollback()
-        existing = _by_client_id(session.connection(), client_id)
-        if existing is not None:
-            return _replay(session, client_id, existing, fingerprint)
-        if dossier is not None:
-            raise Refused(409, "already_answered", {"dossier_code": "already_answered"}) from None
-        raise
+    with turn:
+        try:
+            if on_write is not None:
+                on_write(session)
+            response_id = _insert(
+                session,
+                {
+                    "client_id": client_id,
+                    "form": form_id,
+                    "form_version": definition.version,
+                    "dossier_id": dossier_id,
+                    "counter_id": channel.counter_id,
+                    "device_id": channel.device_id,
+                    "channel": channel.name,
+                    "answers": clean,
+                    "overall": int(clean["overall"]),
+                    "answered_at": answered_at,
+                    "received_at": now,
+                    "lang": lang,
+                    "valid": True,
+                    "flags": flags,
+                    "content_hash": fingerprint,
+                },
+                [officer.id for officer in officers],
+                definition.misconduct_reported(clean),
+                now,
+            )
+            session.commit()
+        except IntegrityError:
+            # Lost a race with a submission committed between our checks and our insert.
+            session.rollback()
+            existing = _by_client_id(session.connection(), client_id)
+            if existing is not None:
+                return _replay(session, client_id, existing, fingerprint)
+            if dossier is not None:
+                raise Refused(
+                    409, "already_answered", {"dossier_code": "already_answered"}
+                ) from None
+            raise
     return Outcome(201, client_id, response_id, flags, session)
 
 

@@ -5,14 +5,23 @@
 - a database lock held longer than the busy timeout: 503 with ``Retry-After`` (the kiosk sends
   the answer again), never a 500, and nothing half stored; the retry is then stored;
 - the checks read without the write lock: a retry (200) is answered while another writes;
-- the fast path's skipped surrogate check still refuses an escaped lone surrogate.
+- the fast path's skipped surrogate check still refuses an escaped lone surrogate;
+- the API's writers take turns on a lock file (writer_lock): a turn held past the busy timeout
+  is 503 with nothing stored, a killed holder frees it at once, and two threads of one worker
+  exclude each other as two workers do.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +30,7 @@ from flask import Flask
 
 from builders import World, make_app, response_body, row_counts
 from gunicorn_support import Gunicorn, post_json, running
+from survey_server import READ_ONLY_BEGIN, writer_lock
 from survey_server.extensions import db
 from survey_server.models import Device, RefusedSubmission, Response, response_officers
 
@@ -128,3 +138,111 @@ def test_the_checks_take_no_write_lock_so_a_retry_is_answered_while_another_writ
     with impatient.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _lock_file(database_url: str) -> str:
+    path = writer_lock.lock_path_for(database_url.removeprefix("sqlite:///"))
+    assert path is not None
+    return path
+
+
+def test_a_writer_turn_held_past_the_busy_timeout_is_503_and_stores_nothing(
+    app: Flask, world: World, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    impatient = make_app(database_url, tmp_path / "impatient", SQLITE_BUSY_TIMEOUT_MS=150)
+    client = impatient.test_client()
+    body = response_body()
+    holder = os.open(_lock_file(database_url), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # another worker's turn that does not end
+        began = time.monotonic()
+        busy = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+        waited = time.monotonic() - began
+        assert busy.status_code == 503
+        assert busy.json is not None and busy.json["error"] == "busy"
+        assert busy.headers["Retry-After"].isdigit()
+        assert 0.15 <= waited < 5
+        assert "writer lock" in caplog.text
+    finally:
+        os.close(holder)  # closing the file ends its lock
+    assert row_counts(app, rows=Response)["rows"] == 0
+    assert client.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 201
+    with impatient.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_killed_holder_of_the_writer_turn_blocks_nobody(
+    app: Flask, world: World, database_url: str
+) -> None:
+    """A worker killed in the middle of its write (SIGKILL) loses its lock with its life."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+            _lock_file(database_url),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        began = time.monotonic()
+        reply = app.test_client().post(
+            "/api/v1/responses", json=response_body(), headers=world.device_auth
+        )
+        assert reply.status_code == 201
+        assert time.monotonic() - began < 5
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert row_counts(app, rows=Response)["rows"] == 1
+
+
+def test_two_threads_of_a_worker_take_turns_like_two_workers(
+    app: Flask, world: World, database_url: str
+) -> None:
+    """gthread workers: each thread has its own open lock file, so their turns exclude each
+    other (a lock shared through one open file would let both in)."""
+    path = _lock_file(database_url)
+    in_turn = threading.Event()
+    leave = threading.Event()
+    second_got_in = threading.Event()
+
+    def first() -> None:
+        with app.app_context():
+            # As the API's checks leave it: no transaction open (SQLite, no BEGIN).
+            connection = db.engine.connect().execution_options(**{READ_ONLY_BEGIN: True})
+            try:
+                with writer_lock.write_turn(connection):
+                    in_turn.set()
+                    leave.wait(10)
+                    connection.exec_driver_sql("ROLLBACK")
+            finally:
+                connection.close()
+
+    def second() -> None:
+        descriptor = writer_lock._file(path)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # blocks while the first thread's turn lasts
+        second_got_in.set()
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert in_turn.wait(10)
+    two = threading.Thread(target=second)
+    two.start()
+    assert not second_got_in.wait(0.3)
+    leave.set()
+    assert second_got_in.wait(10)
+    one.join()
+    two.join()

@@ -478,7 +478,7 @@ def main() -> None:
         folder = Path(temporary)
         made = time.monotonic()
         kiosks, survey_env = prepare_survey(folder, args.kiosks, now)
-        floor_env = prepare_floor(folder)
+        floor_env = prepare_floor(folder / "floor.db")
         rng = random.Random(args.seed)
         fleet = [(k.token, queue_of(rng, k.officer, args.queued, now)) for k in kiosks]
         sent = {}

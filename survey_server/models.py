@@ -286,18 +286,24 @@ def _sync_resolver_links(session: Session, _flush_context: Any) -> None:
     if not ids:
         return
     connection = session.connection()
-    times = connection.execute(_DOSSIER_TIMES, {"ids": ids}).all()
-    connection.execute(
-        _RESOLVER_LINK_UPDATE,
-        [
-            {
-                "d_id": dossier_id,
-                "d_month": local_month(returned) if returned is not None else None,
-                "d_late": returned is not None and returned > due,
-            }
-            for dossier_id, returned, due in times
-        ],
-    )
+    for first in range(0, len(ids), _IDS_PER_READ):
+        chunk = ids[first : first + _IDS_PER_READ]
+        times = connection.execute(_DOSSIER_TIMES, {"ids": chunk}).all()
+        connection.execute(
+            _RESOLVER_LINK_UPDATE,
+            [
+                {
+                    "d_id": dossier_id,
+                    "d_month": local_month(returned) if returned is not None else None,
+                    "d_late": returned is not None and returned > due,
+                }
+                for dossier_id, returned, due in times
+            ],
+        )
+
+
+#: Dossier ids per read of a large flush (the demo's): well under SQLite's variable limit.
+_IDS_PER_READ = 500
 
 
 def _flushed_id(item: Dossier) -> int | None:

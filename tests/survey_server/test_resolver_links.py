@@ -21,7 +21,7 @@ from sqlalchemy import DateTime, bindparam, select, text
 
 from builders import BACKENDS, RECEIVED, World, dossier_body, make_app
 from survey_server.extensions import db
-from survey_server.models import Dossier, Officer, dossier_resolvers
+from survey_server.models import Centre, Dossier, Officer, dossier_resolvers
 
 pytestmark = BACKENDS
 
@@ -189,3 +189,37 @@ def test_migration_0009_fills_the_links_of_stored_dossiers(
             "D4": {"S1": (OCTOBER, False), "S2": (OCTOBER, True)},
         }
         db.engine.dispose()
+
+
+def test_a_flush_of_many_dossiers_fills_every_link(app: Flask, world: World) -> None:
+    """The demo flushes its dossiers by the thousand: read back in chunks, none missed."""
+    with app.app_context():
+        session = db.session
+        resolver = session.scalars(select(Officer).filter_by(code="S1")).one()
+        desk = session.scalars(select(Officer).filter_by(code="R1")).one()
+        unit, centre = desk.unit, session.scalars(select(Centre)).one()
+        late = DUE + dt.timedelta(hours=1)
+        session.add_all(
+            Dossier(
+                code=f"BULK-{number}",
+                procedure="P",
+                unit=unit,
+                centre=centre,
+                received_at=RECEIVED,
+                due_at=DUE,
+                returned_at=late if number % 2 else DUE,
+                reception_officer=desk,
+                resolving_officers=[resolver],
+            )
+            for number in range(1234)
+        )
+        session.commit()
+        rows = session.execute(
+            select(dossier_resolvers.c.returned_month, dossier_resolvers.c.late)
+        ).all()
+        assert len(rows) == 1234
+        assert sorted((month, bool(flag)) for month, flag in set(rows)) == [
+            (OCTOBER, False),
+            (OCTOBER, True),
+        ]
+        assert sum(bool(flag) for _, flag in rows) == 617

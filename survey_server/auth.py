@@ -141,6 +141,39 @@ def enable_totp(session: Session, user: User) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="Mot cua")
 
 
+def check_current_password(session: Session, user: User, password: str, now: dt.datetime) -> str:
+    """Confirm a signed-in user's password before a change to the account: ``ok``, ``locked`` or
+    ``bad_credentials``. A wrong one counts as a failed login (committed), so a stolen session
+    cannot guess the password around the login throttling."""
+    if user.locked_until is not None and user.locked_until > now:
+        return "locked"
+    if not check_password_hash(user.password_hash, password):
+        _count_failure(user, now)
+        session.commit()
+        return "bad_credentials"
+    return "ok"
+
+
+def check_totp_code(session: Session, user: User, code: str, now: dt.datetime) -> bool:
+    """Whether ``code`` is the account's current TOTP code; a wrong one counts as a failed login
+    (committed), as at login."""
+    if user.totp_secret and pyotp.TOTP(user.totp_secret).verify(
+        code.strip(), valid_window=1, for_time=now
+    ):
+        return True
+    _count_failure(user, now)
+    session.commit()
+    return False
+
+
+def set_totp_secret(session: Session, user: User, secret: str | None) -> None:
+    """Turn two-factor sign-in on (a verified secret) or off (None) and end every session of the
+    account (committed)."""
+    user.totp_secret = secret
+    user.session_version += 1
+    session.commit()
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The active user of the session's ``<id>:<version>``, or None (then anonymous)."""

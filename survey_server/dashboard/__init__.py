@@ -98,4 +98,4 @@ def _dashboard_context() -> dict[str, Any]:
     return {"logout_form": LogoutForm(), "blueprints": set(current_app.blueprints)}
 
 
-from . import exports, pages  # noqa: E402,F401  (the routes of the pages and exports)
+from . import account, exports, pages  # noqa: E402,F401  (the routes of the pages)

@@ -20,10 +20,10 @@ from rating.labels import BAND_LABELS_VI, GROUP_LABELS_VI
 
 from ..extensions import db
 from ..forms_registry import survey_forms
-from ..models import MisconductReport, Officer, OfficerRating, Unit, utcnow
+from ..models import MisconductReport, Officer, OfficerRating, utcnow
 from ..services import decisions
 from ..services.rating_job import parse_month, previous_month
-from . import bp, charts
+from . import bp, charts, todo
 from .access import (
     can_decide,
     get_officer_or_404,
@@ -107,12 +107,8 @@ def _month_text_global(month: dt.date) -> str:
 @bp.get("/")
 @role_required("admin", "head", "viewer")
 def home() -> str:
-    visible = visible_unit_ids(current_user)
-    query = select(Unit).where(Unit.active).order_by(Unit.level, Unit.name)
-    if visible is not None:
-        query = query.where(Unit.id.in_(visible))
-    units = db.session.scalars(query).all()
-    return render_template("dashboard/home.html", units=units)
+    waiting = todo.unit_todos(db.session, visible_unit_ids(current_user), utcnow())
+    return render_template("dashboard/home.html", todo=waiting)
 
 
 @bp.get("/units/<int:unit_id>/")
@@ -138,13 +134,9 @@ def month(unit_id: int, month_text: str) -> str:
         *(SelectChoice(code, label) for code, label in BAND_LABELS_VI.items()),
         SelectChoice("none", gettext("Not rated yet")),
     ]
-    view = month_view(
-        db.session,
-        unit,
-        month,
-        group=filters.group.data or None,
-        band=filters.band.data or None,
-    )
+    search = request.args.get("q", "").strip()[:100]
+    kept = {"group": filters.group.data or None, "band": filters.band.data or None}
+    view = month_view(db.session, unit, month, **kept, search=search)
     band_chart = charts.to_svg(
         charts.band_distribution(view.history, gettext("Bands over the last 12 months"))
     )
@@ -166,6 +158,10 @@ def month(unit_id: int, month_text: str) -> str:
         following=_next_month(view.month),
         group_label=group_label,
         flag_label=flag_label,
+        search=search,
+        # The month links keep the filters and the search; the exports are the whole unit.
+        kept=kept,
+        kept_all={**kept, "q": search or None},
     )
 
 
@@ -262,6 +258,8 @@ def decide(report_id: int) -> WerkzeugResponse:
 @bp.get("/officers/<int:officer_id>/<month_text>")
 @role_required("admin", "head", "viewer")
 def officer(officer_id: int, month_text: str) -> str:
+    from .history import month_history  # here: the rest of this module's imports are shared
+
     officer = get_officer_or_404(current_user, officer_id)
     month = _month_or_404(month_text)
     view = officer_view(db.session, officer, month, survey_forms(), str(get_locale()))
@@ -308,6 +306,7 @@ def officer(officer_id: int, month_text: str) -> str:
         flag_label=flag_label,
         metric_label=metric_label,
         min_forms=MIN_BREAKDOWN_FORMS,
+        month_history=month_history(db.session, officer, month),
     )
 
 

@@ -4,6 +4,7 @@ page, never one per officer (bench/dashboard_month.py measures it)."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,22 @@ def months_back(month: dt.date, count: int) -> list[dt.date]:
 
 def local_now_month(now: dt.datetime) -> dt.date:
     return now.astimezone(LOCAL_TZ).date().replace(day=1)
+
+
+def fold(text: str) -> str:
+    """``text`` for a search that ignores case, Vietnamese accents and extra spaces.
+
+    "Nguyễn  Văn" and "nguyen van" fold alike. "đ" is a letter of its own in Unicode (it does
+    not decompose), so it is mapped to "d" by hand.
+    """
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+def officer_matches(officer: Officer, needle: str) -> bool:
+    """Whether the folded ``needle`` is part of the officer's name or code."""
+    return needle in fold(officer.name) or needle in fold(officer.code)
 
 
 @dataclass
@@ -176,9 +193,14 @@ def month_view(
     *,
     group: str | None = None,
     band: str | None = None,
+    search: str | None = None,
     history_months: int = 12,
 ) -> MonthView:
-    """Everything the month page of a unit shows, in seven queries whatever the staff size."""
+    """Everything the month page of a unit shows, in seven queries whatever the staff size.
+
+    ``group``, ``band`` and ``search`` (part of a name or code, accents ignored) narrow the
+    officers listed, in memory.
+    """
     month = first_of_month(month)
     officers = list(
         session.scalars(
@@ -201,6 +223,9 @@ def month_view(
         ]
     if band:
         rows = [row for row in rows if (row.band or "none") == band]
+    needle = fold(search or "")
+    if needle:
+        rows = [row for row in rows if officer_matches(row.officer, needle)]
     state = session.scalar(
         select(UnitMonth).where(UnitMonth.unit_id == unit.id, UnitMonth.month == month)
     )

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from dashboard_support import RatedWorld, build_rated_world, csrf_token, login, make_user
+from dashboard_support import RatedWorld, csrf_token, login, make_user
 from flask import Flask
 from flask.testing import FlaskClient
 
-from builders import BACKENDS, World
+from builders import BACKENDS
 from survey_server.dashboard.access import visible_unit_ids
 from survey_server.extensions import db
 from survey_server.models import MisconductReport, Unit
 
 MISSING = 987654
-
-
-@pytest.fixture
-def rated(app: Flask, world: World) -> RatedWorld:
-    with app.app_context():
-        return build_rated_world(db.session)
 
 
 def _client(app: Flask, role: str, unit: str | None) -> FlaskClient:

@@ -8,28 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from dashboard_support import RatedWorld, build_rated_world, login, make_user
+from dashboard_support import RatedWorld
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from builders import World
 from survey_server.extensions import db
-
-
-@pytest.fixture
-def rated(app: Flask, world: World) -> RatedWorld:
-    with app.app_context():
-        return build_rated_world(db.session)
-
-
-@pytest.fixture
-def head_client(app: Flask, rated: RatedWorld) -> FlaskClient:
-    with app.app_context():
-        make_user(db.session, "head", "U1")
-    client = app.test_client()
-    login(client, "head-u1")
-    return client
 
 
 def pdf_text(data: bytes, tmp_path: Path) -> str:

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from dashboard_support import RatedWorld, build_rated_world, csrf_token, login, make_user
+from dashboard_support import RatedWorld, csrf_token, login, make_user
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from builders import BACKENDS, World
+from builders import BACKENDS
 from survey_server.extensions import db
 from survey_server.models import MisconductReport, UnitMonth
-
-
-@pytest.fixture
-def rated(app: Flask, world: World) -> RatedWorld:
-    with app.app_context():
-        return build_rated_world(db.session)
-
-
-@pytest.fixture
-def head_client(app: Flask, rated: RatedWorld) -> FlaskClient:
-    with app.app_context():
-        make_user(db.session, "head", "U1")
-    client = app.test_client()
-    assert login(client, "head-u1").status_code == 302
-    return client
 
 
 def _month_url(rated: RatedWorld, unit_id: int | None = None) -> str:

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard survey_server/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 # Debian packages the tests use (the PostgreSQL server is handled by the script itself).
-SYSTEM_PACKAGES := chromium zbar-tools libzbar0 poppler-utils nginx shellcheck logrotate systemd openssl sqlite3 curl
+SYSTEM_PACKAGES := chromium zbar-tools libzbar0 poppler-utils nginx shellcheck logrotate systemd openssl sqlite3 curl espeak-ng sox libsox-fmt-all
 
 .PHONY: run test lint install translations extract-messages clean
 

@@ -232,10 +232,26 @@ def _cached_assets() -> list[str]:
     return assets
 
 
+def _prompts_digest() -> str:
+    """A hash of the audio prompts' bytes, written into sw.js. A recording that replaces a
+    synthetic prompt keeps its URL; the hash changes sw.js all the same, so kiosks install the
+    new worker, which fetches the prompts afresh, instead of playing the old one from their cache
+    for ever."""
+    static = Path(current_app.static_folder or "") / "audio"
+    digest = hashlib.sha256()
+    for definition in survey_forms().values():
+        for question in definition.questions:
+            for path in sorted(question.audio.values()):
+                if (static / path).is_file():
+                    digest.update(path.encode() + b"\0" + (static / path).read_bytes())
+    return digest.hexdigest()[:10]
+
+
 @bp.get("/sw.js")
 def service_worker() -> FlaskResponse:
     """Served from /kiosk/ so that its scope covers the kiosk app."""
     body = render_template("kiosk/sw.js", version=app_build(), assets=_cached_assets())
+    body = body.rstrip("\n") + f"\n// audio prompts {_prompts_digest()}\n"
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response

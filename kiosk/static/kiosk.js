@@ -29,6 +29,7 @@
   var current = null; // the citizen's answer in progress
   var idleTimer = null;
   var thanksTimer = null;
+  var voice = null; // the spoken prompt playing, if any: one at a time, and only on its screen
 
   // -- small helpers ----------------------------------------------------------------------
 
@@ -60,6 +61,7 @@
   }
 
   function show(name) {
+    hush();
     screen = name;
     app.onclick = null;
     app.textContent = '';
@@ -360,8 +362,19 @@
     if (!question.audio) return null;
     return h('button', {
       type: 'button', class: 'speaker', 'aria-label': T('listen'),
-      onclick: function (ev) { ev.stopPropagation(); new Audio(question.audio).play(); armIdle(); }
+      onclick: function (ev) {
+        ev.stopPropagation();
+        hush(); // a second tap starts the prompt again rather than a second voice over it
+        voice = new Audio(question.audio);
+        voice.play().catch(function () {}); // no sound device: the kiosk works on, silent
+        armIdle();
+      }
     }, '🔊 ' + T('listen'));
+  }
+
+  function hush() {
+    if (voice) voice.pause();
+    voice = null;
   }
 
   function officerCard() {

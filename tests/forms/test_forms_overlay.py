@@ -63,7 +63,7 @@ def test_overlay_texts_are_merged(forms: dict[str, FormDefinition]) -> None:
 def test_overlay_audio_is_merged(forms: dict[str, FormDefinition]) -> None:
     form = forms["phieu1"]
     assert form.audio("overall", "hmn") == "hmn/phieu1/overall.mp3"
-    assert form.audio("overall", "vi") == "vi/phieu1/overall.mp3"
+    assert form.audio("overall", "vi") == "vi/phieu1/overall.ogg"
     assert form.audio("courtesy", "hmn") is None
     contacts = form.question("contacts").option("2+")
     assert contacts is not None

@@ -272,7 +272,7 @@ def test_text_falls_back_to_vietnamese(shipped: dict[str, FormDefinition]) -> No
 
 def test_audio_is_only_referenced(shipped: dict[str, FormDefinition]) -> None:
     form = shipped["phieu1"]
-    assert form.audio("overall", "vi") == "vi/phieu1/overall.mp3"
+    assert form.audio("overall", "vi") == "vi/phieu1/overall.ogg"
     assert form.audio("overall", "en") is None
 
 

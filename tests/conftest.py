@@ -6,6 +6,7 @@ import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -85,8 +86,15 @@ def empty_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: P
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(database_url, tmp_path / "instance")
+def app_overrides() -> dict[str, Any]:
+    """Settings of the ``app`` fixture over the test defaults; a module overrides this fixture
+    (the fuzz and conformance tests turn the rate limits off)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_overrides: dict[str, Any]) -> Iterator[Flask]:
+    app = make_app(database_url, tmp_path / "instance", **app_overrides)
     yield app
     with app.app_context():
         db.session.remove()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -93,13 +92,9 @@ TEXT = st.text() | HTML | st.text(min_size=480, max_size=560)
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app_overrides() -> dict[str, Any]:
     """No rate limits: a property sends hundreds of requests from one address to one QR."""
-    app = make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=False)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return {"RATELIMIT_ENABLED": False}
 
 
 def counts(app: Flask) -> dict[str, int]:

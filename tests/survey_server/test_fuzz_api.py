@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +23,6 @@ from builders import (
     BACKENDS,
     World,
     dossier_body,
-    make_app,
     response_body,
     returned_dossier_body,
     row_counts,
@@ -102,13 +99,9 @@ def field_values(name: str) -> st.SearchStrategy[Any]:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app_overrides() -> dict[str, Any]:
     """The app without rate limits: a property sends a hundred bodies from one kiosk at once."""
-    app = make_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=False)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return {"RATELIMIT_ENABLED": False}
 
 
 def counts(app: Flask) -> dict[str, int]:

@@ -3,7 +3,10 @@
 - :class:`Results`: one JSON line per figure in ``bench/results.jsonl`` (or ``$BENCH_RESULTS``),
   in the format bench/README.md documents;
 - :class:`Gunicorn` and :func:`free_port`: a real gunicorn server on localhost, started in its own
-  process group and stopped with it.
+  process group and stopped with it;
+- :func:`survey_database`, :func:`one_counter` and :func:`survey_env`: the survey server's own
+  database for a benchmark, the one-counter commune several of them use, and the server's
+  environment.
 """
 
 from __future__ import annotations
@@ -112,3 +115,48 @@ class Gunicorn:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+# -- the survey server's database -------------------------------------------------------------
+
+
+def survey_database(folder: Path, secret: str) -> tuple[Any, str]:
+    """The survey server on a new SQLite file ``folder/survey.db``, migrated; and the file's URL.
+
+    Sets INSTANCE_PATH (``folder/instance``) and puts the repository first on ``sys.path``, so
+    that the app's ``kiosk`` package wins over ``bench/kiosk.py``.
+    """
+    sys.path.insert(0, str(ROOT))
+    os.environ["INSTANCE_PATH"] = str(folder / "instance")
+    from flask_migrate import upgrade
+
+    from survey_server import create_app
+
+    url = f"sqlite:///{folder / 'survey.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret, "LOG_LEVEL": "ERROR"})
+    with app.app_context():
+        upgrade()
+    return app, url
+
+
+def one_counter(session: Any) -> tuple[Any, Any, Any, Any]:
+    """A commune, its one-stop centre, one counter and its desk officer, added to ``session``."""
+    from survey_server.models import Centre, Counter, Officer, Unit
+
+    unit = Unit(code="U-BENCH", name="UBND phường Đo Tải", level="commune")
+    centre = Centre(code="C-BENCH", name="Trung tâm Phục vụ hành chính công", unit=unit)
+    counter = Counter(code="K-BENCH", name="Quầy 1", centre=centre)
+    officer = Officer(code="CB001", name="Lò Thị Hoa", unit=unit, group="reception")
+    session.add_all([unit, centre, counter, officer])
+    return unit, centre, counter, officer
+
+
+def survey_env(folder: Path, url: str, secret: str, **settings: str) -> dict[str, str]:
+    """The environment of a gunicorn survey server on ``url`` (plus ``settings``)."""
+    return {
+        "DATABASE_URL": url,
+        "INSTANCE_PATH": str(folder / "instance"),
+        "SECRET_KEY": secret,
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }

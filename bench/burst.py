@@ -57,7 +57,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import ROOT, Gunicorn, Results, machine  # noqa: E402
+from _support import ROOT, Gunicorn, Results, machine, survey_database, survey_env  # noqa: E402
 from ingest import prepare_floor  # noqa: E402
 
 CLIENT_PROCESSES = 2
@@ -93,22 +93,14 @@ def prepare_survey(
     """A migrated survey database with ``kiosks`` counters, each with its officer on duty (a
     shift open for eight days) and its registered kiosk; returns the kiosks and the server env.
     """
-    sys.path.insert(0, str(ROOT))
-    instance = folder / "instance"
-    os.environ["INSTANCE_PATH"] = str(instance)
-    from flask_migrate import upgrade
-
-    from survey_server import create_app
+    app, url = survey_database(folder, "bench")
     from survey_server.extensions import db
     from survey_server.models import Centre, Counter, Officer, Unit
     from survey_server.services import credentials
     from survey_server.services import kiosk as kiosk_service
 
-    url = f"sqlite:///{folder / 'survey.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "ERROR"})
     made: list[Kiosk] = []
     with app.app_context():
-        upgrade()
         session = db.session()  # the request-less scoped session's Session
         province = Unit(code="T-BENCH", name="UBND tỉnh Bến Tre", level="province")
         session.add(province)
@@ -139,13 +131,7 @@ def prepare_survey(
             made.append(Kiosk(token, officer.code))
         db.session.remove()
         db.engine.dispose()
-    env = {
-        "DATABASE_URL": url,
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-    }
-    return made, env
+    return made, survey_env(folder, url, "bench")
 
 
 def queue_of(rng: random.Random, officer: str, queued: int, now: dt.datetime) -> list[bytes]:

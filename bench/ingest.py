@@ -50,7 +50,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from _support import ROOT, Gunicorn, Results, machine
+from _support import ROOT, Gunicorn, Results, machine, one_counter, survey_database, survey_env
 
 CLIENT_PROCESSES = 2
 THREADS_PER_PROCESS = 4
@@ -101,25 +101,12 @@ def create_floor_app() -> Any:
 
 def prepare_survey(folder: Path) -> tuple[str, dict[str, str]]:
     """A migrated survey database with one counter, its officer and a kiosk; returns the token."""
-    sys.path.insert(0, str(ROOT))
-    instance = folder / "instance"
-    os.environ["INSTANCE_PATH"] = str(instance)
-    from flask_migrate import upgrade
-
-    from survey_server import create_app
+    app, url = survey_database(folder, "bench")
     from survey_server.extensions import db
-    from survey_server.models import Centre, Counter, Officer, Unit
     from survey_server.services import credentials, kiosk
 
-    url = f"sqlite:///{folder / 'survey.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "ERROR"})
     with app.app_context():
-        upgrade()
-        unit = Unit(code="U-BENCH", name="UBND phường Đo Tải", level="commune")
-        centre = Centre(code="C-BENCH", name="Trung tâm Phục vụ hành chính công", unit=unit)
-        counter = Counter(code="K-BENCH", name="Quầy 1", centre=centre)
-        officer = Officer(code="CB001", name="Lò Thị Hoa", unit=unit, group="reception")
-        db.session.add_all([unit, centre, counter, officer])
+        _, _, counter, officer = one_counter(db.session)
         db.session.commit()
         _, token = credentials.register_device(db.session, "K-BENCH", None, actor="bench")
         # The officer is on duty at the counter: without a shift every kiosk rating is refused
@@ -127,14 +114,7 @@ def prepare_survey(folder: Path) -> tuple[str, dict[str, str]]:
         kiosk.open_shift(db.session, counter, officer, "kiosk", SHIFT_OPENED_AT)
         db.session.remove()
         db.engine.dispose()
-    env = {
-        "DATABASE_URL": url,
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-        "RATELIMIT_DEVICE": "10000000 per minute",
-    }
-    return token, env
+    return token, survey_env(folder, url, "bench", RATELIMIT_DEVICE="10000000 per minute")
 
 
 def prepare_floor(path: Path) -> dict[str, str]:

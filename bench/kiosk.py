@@ -65,7 +65,6 @@ import contextlib
 import datetime as dt
 import gzip
 import http.server
-import os
 import socket
 import sqlite3
 import statistics
@@ -78,7 +77,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _support import ROOT, Gunicorn, Results, machine
+from _support import ROOT, Gunicorn, Results, machine, one_counter, survey_database, survey_env
 
 # bench/kiosk.py must not shadow the app's ``kiosk`` package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
@@ -264,42 +263,28 @@ def serve_floor() -> tuple[http.server.ThreadingHTTPServer, int]:
 
 def prepare(folder: Path) -> dict[str, Any]:
     """A migrated SQLite database: a counter with its officer on duty, a kiosk, a dossier."""
-    os.environ["INSTANCE_PATH"] = str(folder / "instance")
-    from flask_migrate import upgrade
-
-    from survey_server import create_app
+    app, url = survey_database(folder, SECRET)
     from survey_server.extensions import db
-    from survey_server.models import Centre, Counter, Dossier, Officer, Unit, utcnow
+    from survey_server.models import Dossier, utcnow
     from survey_server.services import credentials
     from survey_server.services import kiosk as kiosk_service
     from survey_server.services.tokens import token_for_dossier
 
-    url = f"sqlite:///{folder / 'survey.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "LOG_LEVEL": "ERROR"})
     with app.app_context():
-        upgrade()
-        unit = Unit(code="U-BENCH", name="UBND phường Đo Tải", level="commune")
-        centre = Centre(code="C-BENCH", name="Trung tâm Phục vụ hành chính công", unit=unit)
-        counter = Counter(code="K-BENCH", name="Quầy 1", centre=centre)
-        officer = Officer(code="CB001", name="Lò Thị Hoa", unit=unit, group="reception")
+        unit, centre, counter, officer = one_counter(db.session)
         now = utcnow()
         dossier = Dossier(code="DBP.261005.00012", procedure="Đăng ký khai sinh", unit=unit,
                           centre=centre, received_at=now - dt.timedelta(hours=1),
                           due_at=now + dt.timedelta(days=3), reception_officer=officer)  # fmt: skip
-        db.session.add_all([unit, centre, counter, officer, dossier])
+        db.session.add(dossier)
         db.session.commit()
         _, token = credentials.register_device(db.session, "K-BENCH", None, actor="bench")
         kiosk_service.open_shift(db.session, counter, officer, "desk", utcnow())
         qr_token = token_for_dossier(SECRET, dossier)
         db.session.remove()
         db.engine.dispose()
-    env = {
-        "DATABASE_URL": url,
-        "INSTANCE_PATH": str(folder / "instance"),
-        "SECRET_KEY": SECRET,
-        "LOG_LEVEL": "WARNING",
-        "RATELIMIT_DEVICE": "100000 per minute",  # --taps may exceed the default 120 a minute
-    }
+    # --taps may exceed the default 120 a minute
+    env = survey_env(folder, url, SECRET, RATELIMIT_DEVICE="100000 per minute")
     return {"token": token, "qr_token": qr_token, "env": env, "db": folder / "survey.db"}
 
 

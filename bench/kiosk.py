@@ -83,16 +83,10 @@ from _support import ROOT, Gunicorn, Results, machine, one_counter, survey_datab
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.append(str(ROOT / "tests"))
+# Debian's Chromium with the browser tests' flags (kept off the network).
+from browser_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 VIEWPORT = {"width": 1280, "height": 800}  # a landscape tablet
 KIOSK_SETTINGS = {
     "KIOSK_MIN_INTERVAL_SECONDS": 0,

@@ -23,10 +23,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from builders import World, make_app, response_body, row_counts
 from gunicorn_support import Gunicorn, post_json, running
@@ -70,16 +72,25 @@ def test_load_from_one_kiosk_token_stores_every_rating(
         assert db.session.get_one(Device, world.device_id).last_seen_at is not None
 
 
+#: The busy timeout of the ``impatient`` client's app: a lock wait gives up quickly.
+IMPATIENT_MS = 150
+
+
+@pytest.fixture
+def impatient(app: Flask, database_url: str, tmp_path: Path) -> Iterator[FlaskClient]:
+    """A client of a second app on the same database whose lock waits give up after 150 ms."""
+    impatient = make_app(database_url, tmp_path / "impatient", SQLITE_BUSY_TIMEOUT_MS=IMPATIENT_MS)
+    yield impatient.test_client()
+
+
 def test_a_lock_held_past_the_busy_timeout_is_503_then_the_retry_is_stored(
-    app: Flask, world: World, database_url: str, tmp_path: Path
+    app: Flask, world: World, database_url: str, impatient: FlaskClient
 ) -> None:
-    impatient = make_app(database_url, tmp_path / "impatient", SQLITE_BUSY_TIMEOUT_MS=100)
-    client = impatient.test_client()
     body = response_body()
     blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")  # another writer that does not let go
-        busy = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+        busy = impatient.post("/api/v1/responses", json=body, headers=world.device_auth)
         assert busy.status_code == 503
         assert busy.headers["Retry-After"].isdigit()
         assert busy.json is not None
@@ -89,13 +100,12 @@ def test_a_lock_held_past_the_busy_timeout_is_503_then_the_retry_is_stored(
         blocker.execute("ROLLBACK")
         blocker.close()
     assert row_counts(app, rows=Response)["rows"] == 0
-    again = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+    again = impatient.post("/api/v1/responses", json=body, headers=world.device_auth)
     assert again.status_code == 201
-    assert client.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 200
+    assert (
+        impatient.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 200
+    )
     assert row_counts(app, rows=Response)["rows"] == 1
-    with impatient.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
@@ -116,28 +126,25 @@ def test_an_escaped_lone_surrogate_is_refused_in_any_json_encoding(
 
 
 def test_the_checks_take_no_write_lock_so_a_retry_is_answered_while_another_writes(
-    app: Flask, world: World, database_url: str, tmp_path: Path
+    app: Flask, world: World, database_url: str, impatient: FlaskClient
 ) -> None:
     """The kiosk API's checks read without SQLite's write lock: only storing waits for it."""
-    impatient = make_app(database_url, tmp_path / "impatient", SQLITE_BUSY_TIMEOUT_MS=100)
-    client = impatient.test_client()
     body = response_body()
-    assert client.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 201
+    assert (
+        impatient.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 201
+    )
     blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")
-        retry = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+        retry = impatient.post("/api/v1/responses", json=body, headers=world.device_auth)
         assert retry.status_code == 200
         assert retry.json is not None and retry.json["status"] == "duplicate"
-        new = client.post("/api/v1/responses", json=response_body(), headers=world.device_auth)
+        new = impatient.post("/api/v1/responses", json=response_body(), headers=world.device_auth)
         assert new.status_code == 503
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
     assert row_counts(app, rows=Response)["rows"] == 1
-    with impatient.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _lock_file(database_url: str) -> str:
@@ -147,29 +154,30 @@ def _lock_file(database_url: str) -> str:
 
 
 def test_a_writer_turn_held_past_the_busy_timeout_is_503_and_stores_nothing(
-    app: Flask, world: World, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    app: Flask,
+    world: World,
+    database_url: str,
+    impatient: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    impatient = make_app(database_url, tmp_path / "impatient", SQLITE_BUSY_TIMEOUT_MS=150)
-    client = impatient.test_client()
     body = response_body()
     holder = os.open(_lock_file(database_url), os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(holder, fcntl.LOCK_EX)  # another worker's turn that does not end
         began = time.monotonic()
-        busy = client.post("/api/v1/responses", json=body, headers=world.device_auth)
+        busy = impatient.post("/api/v1/responses", json=body, headers=world.device_auth)
         waited = time.monotonic() - began
         assert busy.status_code == 503
         assert busy.json is not None and busy.json["error"] == "busy"
         assert busy.headers["Retry-After"].isdigit()
-        assert 0.15 <= waited < 5
+        assert IMPATIENT_MS / 1000 <= waited < 5
         assert "writer lock" in caplog.text
     finally:
         os.close(holder)  # closing the file ends its lock
     assert row_counts(app, rows=Response)["rows"] == 0
-    assert client.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 201
-    with impatient.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    assert (
+        impatient.post("/api/v1/responses", json=body, headers=world.device_auth).status_code == 201
+    )
 
 
 def test_a_killed_holder_of_the_writer_turn_blocks_nobody(

@@ -97,6 +97,16 @@ def app_overrides() -> dict[str, Any]:
     return {"RATELIMIT_ENABLED": False}
 
 
+def shared_token(app: Flask, client: FlaskClient, world: World) -> str:
+    """The QR token of one dossier pushed on the property's first example, for all the others
+    (the app lives as long as the test function, across hypothesis's examples)."""
+    if not hasattr(app, "fuzz_token"):
+        push_dossier(client, world)
+        app.fuzz_token = token_of(app)  # type: ignore[attr-defined]
+    token: str = app.fuzz_token  # type: ignore[attr-defined]
+    return token
+
+
 def counts(app: Flask) -> dict[str, int]:
     return row_counts(
         app,
@@ -225,10 +235,7 @@ def token_path(token: str) -> str:
 def test_a_mangled_or_forged_token_is_400_and_stores_nothing(
     app: Flask, client: FlaskClient, world: World, data: st.DataObject, method: str, lang: str
 ) -> None:
-    if not hasattr(app, "fuzz_token"):
-        push_dossier(client, world)
-        app.fuzz_token = token_of(app)  # type: ignore[attr-defined]
-    token: str = app.fuzz_token  # type: ignore[attr-defined]
+    token = shared_token(app, client, world)
     bad = data.draw(mangled_tokens(token) | st.text(min_size=1, max_size=80), label="token")
     path = token_path(bad)
     query = f"?lang={lang}" if lang else ""
@@ -524,11 +531,9 @@ def test_a_phone_number_is_kept_only_with_consent_and_only_if_it_is_one(
 def test_wrong_methods_are_405_pages(
     app: Flask, client: FlaskClient, world: World, method: str, where: str
 ) -> None:
-    if not hasattr(app, "fuzz_token"):
-        push_dossier(client, world)
-        app.fuzz_token = token_of(app)  # type: ignore[attr-defined]
+    token = shared_token(app, client, world)
     before = counts(app)
-    reply = client.open(f"/q/{app.fuzz_token}{where}", method=method)  # type: ignore[attr-defined]
+    reply = client.open(f"/q/{token}{where}", method=method)
     assert_page(reply, 405, TITLES["method"])
     assert counts(app) == before
 
@@ -553,10 +558,7 @@ def test_other_content_types_are_refused_as_expired_pages(
     app: Flask, client: FlaskClient, world: World, content_type: str, body: bytes
 ) -> None:
     """No CSRF token can be read from them: 400 "the page has expired", nothing stored."""
-    if not hasattr(app, "fuzz_token"):
-        push_dossier(client, world)
-        app.fuzz_token = token_of(app)  # type: ignore[attr-defined]
-    token: str = app.fuzz_token  # type: ignore[attr-defined]
+    token = shared_token(app, client, world)
     client.get(f"/q/{token}")  # a session with a CSRF secret, as a browser would have
     before = counts(app)
     headers = {"Content-Type": content_type} if content_type else {}

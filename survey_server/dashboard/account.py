@@ -172,6 +172,14 @@ def _refuse(field: Field, outcome: str) -> None:
     field.errors = [*field.errors, str(REFUSALS[outcome])]
 
 
+def _changed(user: User, message: str) -> WerkzeugResponse:
+    """After a change that ended the account's sessions: sign this browser in again (its cookie
+    then carries the new session version), say what changed, back to the page."""
+    login_user(user)
+    flash(message, "info")
+    return redirect(url_for("dashboard.account"))
+
+
 @bp.get("/account")
 @login_required
 def account() -> tuple[str, int]:
@@ -195,9 +203,9 @@ def account_password() -> tuple[str, int] | WerkzeugResponse:
     if outcome is not None:
         _refuse(form.current_password, outcome)
         return _page(401, password_form=form)
-    login_user(user)  # the cookie now carries the new session version
-    flash(gettext("Your password has been changed; your other sessions have ended."), "info")
-    return redirect(url_for("dashboard.account"))
+    return _changed(
+        user, gettext("Your password has been changed; your other sessions have ended.")
+    )
 
 
 @bp.post("/account/totp/start")
@@ -226,9 +234,7 @@ def account_totp_enable() -> tuple[str, int] | WerkzeugResponse:
         _refuse(form.code, "bad_otp")
         return _page(400, enable_form=form)
     session.pop(PENDING_TOTP_KEY, None)
-    login_user(user)
-    flash(gettext("Two-factor sign-in is on; your other sessions have ended."), "info")
-    return redirect(url_for("dashboard.account"))
+    return _changed(user, gettext("Two-factor sign-in is on; your other sessions have ended."))
 
 
 @bp.post("/account/totp/disable")
@@ -245,6 +251,4 @@ def account_totp_disable() -> tuple[str, int] | WerkzeugResponse:
     if outcome is not None:
         _refuse(form.code if outcome == "bad_otp" else form.password, outcome)
         return _page(401, disable_form=form)
-    login_user(user)
-    flash(gettext("Two-factor sign-in is off; your other sessions have ended."), "info")
-    return redirect(url_for("dashboard.account"))
+    return _changed(user, gettext("Two-factor sign-in is off; your other sessions have ended."))

@@ -7,8 +7,10 @@ Chromium off the network (this machine has none beyond localhost).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from playwright.sync_api import Page
@@ -43,10 +45,37 @@ class LiveServer:
         self.server.server_close()
 
 
-def serve(app: Flask) -> LiveServer:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def closed_on_drop(wsgi: WSGIApp) -> WSGIApp:
+    """Werkzeug's development server skips the response's ``close()`` when the browser resets the
+    connection while the server drains it (a page that navigates away during an audio download):
+    the static file stays open until the garbage collector finds it, and the test that happens to
+    be running then fails with a ResourceWarning. This wrapper's generator is closed when it is
+    collected, and closes the response with it. gunicorn, in production, always closes it."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        response = wsgi(environ, start_response)
+        try:
+            yield from response
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return wrapped
+
+
+def start_server(wsgi: WSGIApp, port: int = 0) -> BaseWSGIServer:
+    """A threaded Werkzeug server on localhost (a free port unless given), already serving."""
+    server = make_server("127.0.0.1", port, closed_on_drop(wsgi), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return LiveServer(app, server)
+    return server
+
+
+def serve(app: Flask, port: int = 0) -> LiveServer:
+    return LiveServer(app, start_server(app, port))
 
 
 def screenshot(page: Page, name: str) -> Path:

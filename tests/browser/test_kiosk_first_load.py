@@ -15,8 +15,9 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 from qr_support import push_dossier, token_of
 from sqlalchemy import select
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
+from browser_support import start_server
 from builders import World
 from survey_server.extensions import db
 from survey_server.models import Counter, Officer, utcnow
@@ -42,8 +43,7 @@ class CountingServer:
 
             return app.wsgi_app(environ, recording_start)
 
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, counted, threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server: BaseWSGIServer = start_server(counted)
 
     @property
     def url(self) -> str:

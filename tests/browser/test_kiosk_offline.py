@@ -5,14 +5,12 @@ stored exactly once, in order, when the server is back."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from browser_support import LiveServer, serve
 from builders import World
@@ -52,10 +50,7 @@ def server(kiosk_app: Flask) -> Iterator[list[LiveServer]]:
 
 
 def restart(servers: list[LiveServer], app: Flask) -> None:
-    port = servers[-1].server.server_port
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    servers.append(LiveServer(app, server))
+    servers.append(serve(app, servers[-1].server.server_port))
 
 
 def stored(app: Flask) -> list[tuple[str, int, dt.datetime]]:

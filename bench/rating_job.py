@@ -141,8 +141,22 @@ def build(db_path: Path, forms: int, officers: int, dossiers: int) -> None:
         f"SELECT d.id, {first_resolver} + (d.id / {units} * 13 % {per_unit_resolvers}) "
         f"FROM dossiers d WHERE d.id / {units} % 24 = 0"
     )
-    # Each link with its dossier's local return month and lateness for that resolver, as the
-    # app keeps them (models._sync_resolver_links; Viet Nam is UTC+7 all year).
+    # A third of those name the receiving officer as well.
+    run(
+        "INSERT INTO dossier_late_responsible (dossier_id, officer_id) "
+        f"SELECT d.id, d.reception_officer_id FROM dossiers d WHERE d.id / {units} % 72 = 0"
+    )
+    # Each dossier's local return month and lateness for its receiving officer (named), and
+    # each link's for that resolver, as the app keeps them (models._sync_month_facts; Viet Nam
+    # is UTC+7 all year).
+    run(
+        "UPDATE dossiers SET returned_month = CASE WHEN returned_at IS NOT NULL "
+        "  THEN date(returned_at, '+7 hours', 'start of month') END, "
+        "reception_late = coalesce(returned_at > due_at AND EXISTS ("
+        "  SELECT 1 FROM dossier_late_responsible n "
+        "  WHERE n.dossier_id = dossiers.id AND n.officer_id = dossiers.reception_officer_id"
+        "), 0)"
+    )
     link = (
         "INSERT INTO dossier_resolvers (dossier_id, officer_id, returned_month, late) "
         "SELECT d.id, d.officer_id, "
@@ -260,17 +274,36 @@ RESOLVERS_BY_LINK = (
 )
 
 
+RECEPTION_BY_TIMES = (
+    "SELECT d.reception_officer_id, count(*), sum(CASE WHEN d.returned_at > d.due_at AND "
+    "  EXISTS (SELECT 1 FROM dossier_late_responsible n"
+    "          WHERE n.dossier_id = d.id AND n.officer_id = d.reception_officer_id)"
+    " THEN 1 ELSE 0 END) FROM dossiers d "
+    "WHERE d.returned_at >= :start AND d.returned_at < :end GROUP BY d.reception_officer_id"
+)
+RECEPTION_BY_MONTH = (
+    "SELECT reception_officer_id, count(*), sum(reception_late) FROM dossiers "
+    "WHERE returned_month = :month GROUP BY reception_officer_id"
+)
+
+
 def check_links(db_path: Path) -> str:
-    """Exit 1 unless the links' month and lateness give the same facts as the dossiers do."""
+    """Exit 1 unless the copied months and lateness (resolver links, reception columns) give
+    the same facts as the dossiers' own times do."""
     connection = sqlite3.connect(db_path)
     bounds = {"start": MONTH_START_UTC, "end": "2026-10-31 17:00:00", "month": MONTH.isoformat()}
-    by_join = connection.execute(RESOLVERS_BY_JOIN, bounds).fetchall()
-    by_link = connection.execute(RESOLVERS_BY_LINK, bounds).fetchall()
+    checked = []
+    for by_times, by_copies, what in (
+        (RESOLVERS_BY_JOIN, RESOLVERS_BY_LINK, "resolvers"),
+        (RECEPTION_BY_TIMES, RECEPTION_BY_MONTH, "desk officers"),
+    ):
+        expected = connection.execute(by_times, bounds).fetchall()
+        found = connection.execute(by_copies, bounds).fetchall()
+        if expected != found or not expected:
+            raise SystemExit(f"the build's copied {what} facts disagree with its dossiers")
+        checked.append(f"{len(found):,} {what} ({sum(row[2] for row in found):,} late)")
     connection.close()
-    if by_join != by_link or not by_join:
-        raise SystemExit(f"the build's resolver links disagree with its dossiers: {db_path}")
-    late = sum(row[2] for row in by_link)
-    return f"{len(by_link):,} resolvers, {late:,} late dossier links: the same as the dossiers say"
+    return f"month and lateness of {' and '.join(checked)}: the same as the dossiers say"
 
 
 def _peak_mb() -> float:
@@ -352,7 +385,7 @@ def bench(scale: float, folder: Path, results: Results) -> None:
         f"({max(1, officers // OFFICERS_PER_UNIT)} units); built in {built:.1f} s, {size:.0f} MB"
     )
     if scale < 0.5:  # at full size the check's join alone takes seconds
-        print(f"resolver links: {check_links(db_path)}", flush=True)
+        print(f"copied facts: {check_links(db_path)}", flush=True)
     print(
         f"measuring: index plan (warms the cache), then {ROUNDS} rounds of bare GROUP BY and "
         "job (results cleared before each), then the job again on its own results",

@@ -6,6 +6,7 @@ See ``shared/domain/rating-rules.md``: the percentages are rounded to one decima
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from typing import TypeGuard
@@ -51,8 +52,13 @@ class FactsError(ValueError):
         self.message = message
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def ratio_tenth(numerator: int, denominator: int) -> Decimal:
-    """Return numerator / denominator rounded to one decimal, half up (denominator > 0)."""
+    """Return numerator / denominator rounded to one decimal, half up (denominator > 0).
+
+    Memoised: a month's officers share few (count, total) pairs, a Decimal is immutable, and
+    the private context makes the result depend on the two integers alone.
+    """
     quotient = _CONTEXT.divide(Decimal(numerator), Decimal(denominator))
     return quotient.quantize(_TENTH, rounding=ROUND_HALF_UP, context=_CONTEXT)
 

@@ -179,7 +179,7 @@ dossier_resolvers = Table(
     db.metadata,
     Column("dossier_id", ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
     Column("officer_id", ForeignKey("officers.id"), primary_key=True),
-    # Copies of the dossier's facts that the rating job counts, kept by _sync_resolver_links on
+    # Copies of the dossier's facts that the rating job counts, kept by _sync_month_facts on
     # every flush that touches a dossier: the local month it was returned in (NULL until then)
     # and whether it is late for this resolver (rating-rules.md: the resolvers named
     # responsible, or all of them when the late dossier names nobody). A month's resolver
@@ -226,12 +226,6 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
         secondary=dossier_late_responsible, order_by="Officer.code"
     )
 
-    __table_args__ = (
-        # The rating job's dossiers per receiving officer for a month: read from this index
-        # alone, in officer order (migration 0008).
-        Index("ix_dossiers_reception_returned", "reception_officer_id", "returned_at", "due_at"),
-    )
-
     @property
     def returned(self) -> bool:
         return self.returned_at is not None
@@ -239,6 +233,45 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     @property
     def late(self) -> bool:
         return self.returned_at is not None and self.returned_at > self.due_at
+
+
+# The receiving officer's copy of the same facts (migration 0010), kept by _sync_month_facts
+# with the links: the local month the dossier was returned in (NULL until then) and whether it
+# is late for the receiving officer (rating-rules.md: only when named responsible). A month's
+# reception dossiers are then one range of the index below, in officer order, read from the
+# index alone. Not mapped on Dossier: only the hook writes them, only the rating job reads them.
+_dossiers = Dossier.__table__
+_dossiers.append_column(Column("returned_month", Date, nullable=True))
+_dossiers.append_column(
+    Column("reception_late", Boolean, nullable=False, default=False, server_default=false())
+)
+Index(
+    "ix_dossiers_reception_month",
+    _dossiers.c.returned_month,
+    _dossiers.c.reception_officer_id,
+    _dossiers.c.reception_late,
+)
+
+
+def _reception_update() -> Any:
+    named = dossier_late_responsible
+    late_for_the_desk = and_(
+        bindparam("d_late", type_=Boolean),
+        exists().where(
+            named.c.dossier_id == bindparam("d_id"),
+            named.c.officer_id == _dossiers.c.reception_officer_id,
+        ),
+    )
+    return (
+        update(_dossiers)
+        .where(_dossiers.c.id == bindparam("d_id"))
+        .values(
+            returned_month=bindparam("d_month", type_=Date),
+            reception_late=case((late_for_the_desk, True), else_=False),
+            # Not a change of the dossier: its updated_at (onupdate) stays as it was.
+            updated_at=_dossiers.c.updated_at,
+        )
+    )
 
 
 def _resolver_link_update() -> Any:
@@ -265,14 +298,16 @@ def _resolver_link_update() -> Any:
 
 
 _RESOLVER_LINK_UPDATE = _resolver_link_update()
+_RECEPTION_UPDATE = _reception_update()
 _DOSSIER_TIMES = select(
     Dossier.__table__.c.id, Dossier.__table__.c.returned_at, Dossier.__table__.c.due_at
 ).where(Dossier.__table__.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @event.listens_for(Session, "after_flush")
-def _sync_resolver_links(session: Session, _flush_context: Any) -> None:
-    """Copy each flushed dossier's return month and lateness onto its resolver links.
+def _sync_month_facts(session: Session, _flush_context: Any) -> None:
+    """Copy each flushed dossier's return month and lateness onto its resolver links and its
+    own reception columns.
 
     Every writer of dossiers goes through the ORM (the dossier push, the demo, the tests), so
     this runs for each of them. The times are read back from the database, as just flushed,
@@ -289,17 +324,16 @@ def _sync_resolver_links(session: Session, _flush_context: Any) -> None:
     for first in range(0, len(ids), _IDS_PER_READ):
         chunk = ids[first : first + _IDS_PER_READ]
         times = connection.execute(_DOSSIER_TIMES, {"ids": chunk}).all()
-        connection.execute(
-            _RESOLVER_LINK_UPDATE,
-            [
-                {
-                    "d_id": dossier_id,
-                    "d_month": local_month(returned) if returned is not None else None,
-                    "d_late": returned is not None and returned > due,
-                }
-                for dossier_id, returned, due in times
-            ],
-        )
+        facts = [
+            {
+                "d_id": dossier_id,
+                "d_month": local_month(returned) if returned is not None else None,
+                "d_late": returned is not None and returned > due,
+            }
+            for dossier_id, returned, due in times
+        ]
+        connection.execute(_RESOLVER_LINK_UPDATE, facts)
+        connection.execute(_RECEPTION_UPDATE, facts)
 
 
 #: Dossier ids per read of a large flush (the demo's): well under SQLite's variable limit.

@@ -41,6 +41,7 @@ from rating.engine import reason_json
 from rating.ruleset import available_rulesets, default_rulesets_dir
 
 from .. import READ_SNAPSHOT_BEGIN
+from ..extensions import JSONText
 from ..models import (
     Dossier,
     MisconductReport,
@@ -50,7 +51,6 @@ from ..models import (
     Response,
     Unit,
     UnitMonth,
-    dossier_late_responsible,
     dossier_resolvers,
     response_officers,
 )
@@ -216,36 +216,27 @@ def gather_facts(
     ):
         tallies[officer_id].overall[form].extend([int(overall)] * int(count))
 
-    returned = and_(Dossier.returned_at >= start, Dossier.returned_at < end)
-    is_late = Dossier.returned_at > Dossier.due_at
-    named = aliased(dossier_late_responsible)
-
-    # Reception: dossiers received by the officer; late only when named responsible. The index
-    # ix_dossiers_reception_returned (officer, returned_at, due_at) answers it on its own, in
-    # officer order: no table access, no sort. The EXISTS runs for late dossiers only.
-    reception_late = and_(
-        is_late,
-        exists().where(
-            named.c.dossier_id == Dossier.id, named.c.officer_id == Dossier.reception_officer_id
-        ),
-    )
+    # Reception: dossiers received by the officer; late only when named responsible. Both facts
+    # are on the dossier (models._sync_month_facts): one range of the index
+    # ix_dossiers_reception_month, read alone and already in officer order.
+    desk = Dossier.__table__.c
     reception = (
         select(
-            Dossier.reception_officer_id,
+            desk.reception_officer_id,
             func.count(),
-            func.sum(case((reception_late, 1), else_=0)),
+            func.sum(case((desk.reception_late, 1), else_=0)),
         )
-        .where(returned)
-        .group_by(Dossier.reception_officer_id)
+        .where(desk.returned_month == month)
+        .group_by(desk.reception_officer_id)
     )
     for officer_id, count, late in session.execute(
-        _scoped(reception, Dossier.reception_officer_id, unit_ids)
+        _scoped(reception, desk.reception_officer_id, unit_ids)
     ):
         tallies[officer_id].dossiers["reception"] = int(count)
         tallies[officer_id].late["reception"] = int(late or 0)
 
     # Resolvers: late when named, or when the late dossier names nobody (then all resolvers).
-    # Both facts are on the link (models._sync_resolver_links): one range of the index
+    # Both facts are on the link (models._sync_month_facts): one range of the index
     # ix_dossier_resolvers_month, already in officer order.
     link = dossier_resolvers.c
     resolver = (
@@ -318,11 +309,15 @@ def _row(
     preview: bool,
     *,
     metrics: dict[str, Any] | None = None,
+    reasons: str | None = None,
     digest: str | None = None,
 ) -> dict[str, Any]:
-    """The stored fields of one result; ``metrics`` and ``digest`` when already computed."""
+    """The stored fields of one result; ``metrics``, ``reasons`` (:func:`_reasons_text`) and
+    ``digest`` when already computed. The reasons are the JSON text the digest hashes."""
     if metrics is None:
         metrics = result.metrics.to_dict()
+    if reasons is None:
+        reasons = _reasons_text(result)
     row: dict[str, Any] = {
         "officer_id": officer_id,
         "unit_id": unit_id,
@@ -331,27 +326,44 @@ def _row(
         "band": result.band,
         "metrics": metrics,
         "flags": list(result.flags),
-        "reasons": [reason.to_dict() for reason in result.reasons],
+        "reasons": JSONText(reasons),
         "ruleset_id": result.ruleset_id,
         "ruleset_version": result.ruleset_version,
         "preview": preview,
     }
-    row["digest"] = digest if digest is not None else _digest(result, unit_id, preview, metrics)
+    if digest is None:
+        digest = _digest(result, unit_id, preview, metrics, reasons)
+    row["digest"] = digest
     return row
+
+
+def _reasons_text(result: OfficerResult) -> str:
+    """The result's reasons as a JSON array (sorted keys, as the digest has them).
+
+    The text of each reason comes from :func:`rating.engine.reason_json`, encoded once per
+    shared check rather than once per officer.
+    """
+    return "[" + ", ".join([reason_json(reason) for reason in result.reasons]) + "]"
 
 
 #: What the digest's JSON text holds in place of the reasons before they are spliced in.
 _NO_REASONS = '"reasons": []'
 
 
-def _digest(result: OfficerResult, unit_id: int, preview: bool, metrics: dict[str, Any]) -> str:
+def _digest(
+    result: OfficerResult,
+    unit_id: int,
+    preview: bool,
+    metrics: dict[str, Any],
+    reasons: str | None = None,
+) -> str:
     """SHA-256 of the row's stored fields (all but officer and month) as sorted-key JSON.
 
     The text is exactly ``json.dumps(canonical, sort_keys=True, default=str,
-    ensure_ascii=False)`` of those fields; the reasons, most of the text, come from
-    :func:`rating.engine.reason_json`, encoded once per shared check rather than once per
-    officer. The keys sorted before ``reasons`` (band, flags, group, metrics, preview) hold
-    fixed vocabularies and numbers, so the first ``"reasons": []`` is the placeholder.
+    ensure_ascii=False)`` of those fields; the reasons, most of the text, are spliced in from
+    :func:`_reasons_text` (``reasons``, when the caller has it already). The keys sorted before
+    ``reasons`` (band, flags, group, metrics, preview) hold fixed vocabularies and numbers, so
+    the first ``"reasons": []`` is the placeholder.
     """
     canonical = {
         "unit_id": unit_id,
@@ -364,8 +376,9 @@ def _digest(result: OfficerResult, unit_id: int, preview: bool, metrics: dict[st
         "ruleset_version": result.ruleset_version,
         "preview": preview,
     }
-    reasons = ", ".join([reason_json(reason) for reason in result.reasons])
-    text = _DIGEST_JSON.encode(canonical).replace(_NO_REASONS, f'"reasons": [{reasons}]', 1)
+    if reasons is None:
+        reasons = _reasons_text(result)
+    text = _DIGEST_JSON.encode(canonical).replace(_NO_REASONS, f'"reasons": {reasons}', 1)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -458,10 +471,18 @@ def store_unit(
         revision, digest = latest.get(officer_id, (0, ""))
         # The digest first: an unchanged result (every officer on a re-run) needs no row.
         metrics = result.metrics.to_dict()
-        new_digest = _digest(result, unit_id, preview, metrics)
+        reasons = _reasons_text(result)
+        new_digest = _digest(result, unit_id, preview, metrics, reasons)
         if digest != new_digest:
             row = _row(
-                result, officer_id, unit_id, month, preview, metrics=metrics, digest=new_digest
+                result,
+                officer_id,
+                unit_id,
+                month,
+                preview,
+                metrics=metrics,
+                reasons=reasons,
+                digest=new_digest,
             )
             row["staff_group"] = row.pop("group")  # the column's name in the table
             rows.append(row | {"revision": revision + 1, "computed_at": now})

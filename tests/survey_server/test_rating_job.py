@@ -122,6 +122,15 @@ def test_job_gathers_the_facts_of_rating_rules_and_bands_each_officer(
             "undefined": False,
             "held": False,
         }
+        # Every stored explanation (the digest's JSON text, stored as it is) reads back as the
+        # engine's own, in full.
+        ruleset = rating_job.ruleset_for_month(rating_job.load_rulesets(), OCTOBER)
+        (officers,) = rating_job.gather_facts(db.session, OCTOBER).units.values()
+        results = rating_job.evaluate_unit([facts for _, facts in officers], ruleset)
+        for (_, facts), result in zip(officers, results, strict=True):
+            (stored,) = ratings(db.session, facts.code)
+            assert stored.reasons == result.to_dict()["reasons"]
+            assert (stored.metrics, stored.flags) == (result.metrics.to_dict(), list(result.flags))
 
 
 @BACKENDS

@@ -1,9 +1,10 @@
-"""The return month and lateness copied onto each dossier-resolver link, on both databases.
+"""The return month and lateness copied onto each dossier-resolver link and onto the dossier
+for its receiving officer, on both databases.
 
-The rating job counts a month's resolver dossiers from these two columns alone, so they must
-follow every write of a dossier: the dossier system's pushes, an ORM change of the officers
-named responsible, a return moved to another month, and the dossiers stored before migration
-0009 (its backfill).
+The rating job counts a month's resolver and reception dossiers from these columns alone, so
+they must follow every write of a dossier: the dossier system's pushes, an ORM change of the
+officers named responsible, a return moved to another month, and the dossiers stored before
+migrations 0009 and 0010 (their backfills, which must keep every link).
 """
 
 from __future__ import annotations
@@ -47,27 +48,51 @@ def links(app: Flask, code: str = "HS-0001") -> dict[str, tuple[dt.date | None, 
         return {officer: (month, bool(late)) for officer, month, late in rows}
 
 
+def desk(app: Flask, code: str = "HS-0001") -> tuple[dt.date | None, bool]:
+    """(returned_month, reception_late) of the dossier: its receiving officer's copy."""
+    columns = Dossier.__table__.c
+    with app.app_context():
+        month, late = db.session.execute(
+            select(columns.returned_month, columns.reception_late).where(columns.code == code)
+        ).one()
+        return month, bool(late)
+
+
 def test_the_links_follow_each_push(app: Flask, client: FlaskClient, world: World) -> None:
     push(client, world)
     assert links(app) == {"S1": (None, False), "S2": (None, False)}
+    assert desk(app) == (None, False)
 
     on_time = (DUE - dt.timedelta(hours=1)).isoformat()
     push(client, world, returned_at=on_time)
     assert links(app) == {"S1": (OCTOBER, False), "S2": (OCTOBER, False)}
+    assert desk(app) == (OCTOBER, False)
 
     late = (DUE + dt.timedelta(hours=1)).isoformat()
     push(client, world, returned_at=late)  # late, naming nobody: late for every resolver
     assert links(app) == {"S1": (OCTOBER, True), "S2": (OCTOBER, True)}
+    assert desk(app) == (OCTOBER, False)  # … but not for the desk, which nobody named
 
     push(client, world, returned_at=late, late_responsible=["S2"])
     assert links(app) == {"S1": (OCTOBER, False), "S2": (OCTOBER, True)}
+    assert desk(app) == (OCTOBER, False)
+
+    push(client, world, returned_at=late, late_responsible=["R1"])
+    assert links(app) == {"S1": (OCTOBER, False), "S2": (OCTOBER, False)}
+    assert desk(app) == (OCTOBER, True)
+
+    # Another receiving officer, not named: the dossier is no longer late for the desk.
+    push(client, world, returned_at=late, late_responsible=["R1"], reception_officer="S1")
+    assert desk(app) == (OCTOBER, False)
 
     # 31 October 17:30 UTC is 1 November 00:30 in Hà Nội: a November return.
     push(client, world, returned_at="2026-10-31T17:30:00Z", resolving_officers=["S2"])
     assert links(app) == {"S2": (NOVEMBER, True)}
+    assert desk(app) == (NOVEMBER, False)
 
     push(client, world, returned_at=None, resolving_officers=["S1", "S2"])
     assert links(app) == {"S1": (None, False), "S2": (None, False)}
+    assert desk(app) == (None, False)
 
 
 def test_an_orm_change_of_who_is_responsible_reaches_the_links(
@@ -84,7 +109,8 @@ def test_an_orm_change_of_who_is_responsible_reaches_the_links(
 
 _HOURS = st.integers(min_value=-24 * 40, max_value=24 * 40)
 _SUBSET = st.lists(st.sampled_from(["S1", "S2"]), unique=True)
-_PUSH = st.tuples(st.one_of(st.none(), _HOURS), _HOURS, _SUBSET, _SUBSET)
+_NAMED = st.lists(st.sampled_from(["R1", "S1", "S2"]), unique=True)
+_PUSH = st.tuples(st.one_of(st.none(), _HOURS), _HOURS, _SUBSET, _NAMED)
 
 
 @settings(
@@ -94,8 +120,9 @@ _PUSH = st.tuples(st.one_of(st.none(), _HOURS), _HOURS, _SUBSET, _SUBSET)
 def test_after_any_pushes_the_links_are_what_the_dossier_says(
     app: Flask, client: FlaskClient, world: World, pushes: list[Any]
 ) -> None:
-    """Any sequence of returns, due times, resolvers and named officers: the links hold the
-    local return month and rating-rules.md's late attribution of the last push."""
+    """Any sequence of returns, due times, resolvers and named officers: the links and the
+    dossier hold the local return month and rating-rules.md's late attribution of the last
+    push."""
     for returned_hours, due_hours, resolvers, named in pushes:
         returned = None if returned_hours is None else RECEIVED + dt.timedelta(hours=returned_hours)
         due = RECEIVED + dt.timedelta(hours=due_hours)
@@ -115,12 +142,14 @@ def test_after_any_pushes_the_links_are_what_the_dossier_says(
             month = dt.date(local.year, local.month, 1)
         expected = {code: (month, is_late and (code in named or not named)) for code in resolvers}
         assert links(app) == expected
+        assert desk(app) == (month, is_late and "R1" in named)
 
 
-def test_migration_0009_fills_the_links_of_stored_dossiers(
+def test_migrations_0009_and_0010_fill_the_facts_of_stored_dossiers(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    """Dossiers stored under 0008 (no link columns) get their month and lateness on upgrade."""
+    """Dossiers stored under 0008 (no copied columns) get their month and lateness on upgrade,
+    and keep every link (0010 alters the dossiers table that the links cascade from)."""
     app = make_app(empty_database_url, tmp_path / "instance")
     with app.app_context():
         upgrade(revision="0008")
@@ -164,6 +193,7 @@ def test_migration_0009_fills_the_links_of_stored_dossiers(
                 (2, dt.datetime(2026, 10, 9, tzinfo=utc)),  # on time
                 (3, dt.datetime(2026, 10, 31, 17, 30, tzinfo=utc)),  # late, 1 Nov local
                 (4, dt.datetime(2026, 10, 20, tzinfo=utc)),  # late, S2 named
+                (5, dt.datetime(2026, 10, 20, tzinfo=utc)),  # late, R1 (the desk) named
             ):
                 run(
                     dossier,
@@ -181,12 +211,21 @@ def test_migration_0009_fills_the_links_of_stored_dossiers(
                         {"d": dossier_id, "o": officer_id},
                     )
             run(text("INSERT INTO dossier_late_responsible VALUES (4, 3)"))
+            run(text("INSERT INTO dossier_late_responsible VALUES (5, 1)"))
         upgrade()
-        assert {code: links(app, code) for code in ("D1", "D2", "D3", "D4")} == {
+        assert {code: links(app, code) for code in ("D1", "D2", "D3", "D4", "D5")} == {
             "D1": {"S1": (None, False), "S2": (None, False)},
             "D2": {"S1": (OCTOBER, False), "S2": (OCTOBER, False)},
             "D3": {"S1": (NOVEMBER, True), "S2": (NOVEMBER, True)},
             "D4": {"S1": (OCTOBER, False), "S2": (OCTOBER, True)},
+            "D5": {"S1": (OCTOBER, False), "S2": (OCTOBER, False)},
+        }
+        assert {code: desk(app, code) for code in ("D1", "D2", "D3", "D4", "D5")} == {
+            "D1": (None, False),
+            "D2": (OCTOBER, False),
+            "D3": (NOVEMBER, False),
+            "D4": (OCTOBER, False),
+            "D5": (OCTOBER, True),  # late, the desk officer R1 named
         }
         db.engine.dispose()
 

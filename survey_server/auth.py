@@ -12,6 +12,8 @@ import datetime as dt
 import pyotp
 from flask import Flask, request
 from flask import Response as FlaskResponse
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -198,7 +200,27 @@ def security_headers(response: FlaskResponse) -> FlaskResponse:
     return response
 
 
+#: The machine APIs (kiosks, the dossier system): a bearer token per request, never a cookie.
+TOKEN_API_PREFIX = "/api/"
+
+
+class CookieSessionExceptAPIs(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except on the token APIs under :data:`TOKEN_API_PREFIX`.
+
+    Those requests get Flask's null session: empty, readable, and never saved, so an API
+    response sets no cookie and does not ``Vary: Cookie``. The API never uses the session;
+    opening and saving it (a signing serializer per request) cost every kiosk rating about
+    5 % of its CPU.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(TOKEN_API_PREFIX):
+            return None  # Flask makes it a NullSession
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.session_interface = CookieSessionExceptAPIs()
     app.after_request(security_headers)

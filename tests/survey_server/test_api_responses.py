@@ -56,6 +56,26 @@ def test_one_tap_kiosk_answer_is_stored(app: Flask, client: FlaskClient, world: 
         assert db.session.get(Device, world.device_id).last_seen_at is not None
 
 
+def test_the_token_apis_neither_read_nor_set_a_session_cookie(
+    client: FlaskClient, world: World
+) -> None:
+    """A bearer token authenticates the machine APIs: their answers set no cookie and do not
+    vary on one (a shared cache may keep them apart from any browser session), whatever cookie
+    comes with the request. The dashboard still has its session."""
+    client.set_cookie("session", "not-a-signed-session")
+    for reply in (
+        post(client, world, response_body()),
+        post(client, world, {"id": "x"}),
+        client.post("/api/v1/dossiers", json=dossier_body(), headers=world.key_auth),
+    ):
+        assert reply.status_code in (201, 422), reply.json
+        assert "Set-Cookie" not in reply.headers
+        assert "Cookie" not in reply.headers.get("Vary", "")
+    page = client.get("/dashboard/login")
+    assert "session=" in page.headers["Set-Cookie"]
+    assert "Cookie" in page.headers["Vary"]
+
+
 def test_identical_retry_is_200_and_the_original_stands(
     app: Flask, client: FlaskClient, world: World
 ) -> None:

@@ -11,14 +11,17 @@ Also the read side the dashboard uses: :func:`current_ratings` and :func:`office
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
 import hashlib
 import json
 import logging
+import os
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -34,6 +37,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased, scoped_session
 
 from rating import OfficerFacts, OfficerResult, RuleSet, evaluate_unit, ruleset_for_month
@@ -168,7 +172,12 @@ def month_reports_query(month: dt.date) -> Any:
 
 
 def in_month_by_key(
-    session: Session, id_column: Any, time_column: Any, start: dt.datetime, end: dt.datetime
+    session: Session,
+    id_column: Any,
+    time_column: Any,
+    start: dt.datetime,
+    end: dt.datetime,
+    ids: tuple[int, int | None] | None = None,
 ) -> Any:
     """``start <= time_column < end``, written so that the rows are read in key (id) order.
 
@@ -181,72 +190,171 @@ def in_month_by_key(
     carries a unary ``+`` (its documented way to keep a term off an index). PostgreSQL plans
     from its statistics: the plain condition plus the id bound. The bound is the smallest id
     actually in the range, so the result never depends on how ids were given, only the speed.
+
+    ``ids`` (``first, stop``) bounds the ids instead: ``first <= id < stop`` (no upper bound
+    when ``stop`` is None), for a part of the month (:func:`_month_parts`).
     """
     table = time_column.table
-    first = (
-        select(func.min(id_column)).where(time_column >= start, time_column < end).scalar_subquery()
-    )
+    if ids is None:
+        bound = id_column >= first_id_in(id_column, time_column, start, end).scalar_subquery()
+    elif ids[1] is None:
+        bound = id_column >= ids[0]
+    else:
+        bound = and_(id_column >= ids[0], id_column < ids[1])
     if session.get_bind().dialect.name == "sqlite":
         time_column = literal_column(f"+{table.name}.{time_column.name}", type_=time_column.type)
-    return and_(id_column >= first, time_column >= start, time_column < end)
+    return and_(bound, time_column >= start, time_column < end)
+
+
+def first_id_in(id_column: Any, time_column: Any, start: dt.datetime, end: dt.datetime) -> Any:
+    """The smallest id of the rows with ``start <= time_column < end`` (a SELECT)."""
+    return select(func.min(id_column)).where(time_column >= start, time_column < end)
+
+
+def _month_parts(
+    connection: Connection, start: dt.datetime, end: dt.datetime, parts: int
+) -> list[tuple[int, int | None]]:
+    """The month's forms cut into ``parts`` id ranges of about equal width (first, stop)."""
+    answered_at = Response.__table__.c.answered_at
+    first = connection.scalar(first_id_in(Response.id, answered_at, start, end))
+    if first is None:
+        return []
+    last = int(connection.scalar(select(func.max(Response.id))) or first)
+    width = max(1, (last - first + 1) // parts)
+    cuts = [first + width * index for index in range(parts)] + [None]
+    return [(cuts[index], cuts[index + 1]) for index in range(parts)]
+
+
+def _read_all(
+    reader: Connection, helper: Connection | None, statements: Sequence[Any]
+) -> list[list[Any]]:
+    """Every statement's rows, in order: all on ``reader``, or every other one on ``helper`` in
+    a second thread (each connection stays with one thread). An error in either is raised."""
+    if helper is None:
+        return [reader.execute(statement).all() for statement in statements]
+    results: list[list[Any]] = [[] for _ in statements]
+    failures: list[BaseException] = []
+
+    def read(connection: Connection, first: int) -> None:
+        try:
+            for index in range(first, len(statements), 2):
+                results[index] = list(connection.execute(statements[index]).all())
+        except BaseException as exc:  # re-raised in the calling thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=read, args=(helper, 1), name="rating-facts")
+    thread.start()
+    read(reader, 0)
+    thread.join()
+    if failures:
+        raise failures[0]
+    return results
+
+
+#: The first read of a snapshot (any read of the database file starts it).
+_FIRST_READ = select(Unit.id).limit(1)
+
+
+@contextlib.contextmanager
+def _snapshot_helper(session: Session) -> Iterator[Connection | None]:
+    """A second connection reading the same snapshot as the session's, for
+    :func:`gather_facts`; None unless on a SQLite file with two CPUs or more.
+
+    The session's deferred transaction (``READ_SNAPSHOT_BEGIN``) must not have read yet. Both
+    snapshots start while a third connection holds SQLite's write lock (``BEGIN IMMEDIATE``,
+    waiting its turn like any writer, for the moment of two one-row reads): no commit can come
+    between them, so both connections see the same database.
+    """
+    engine = session.get_bind()
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    reader = session.connection()
+    helper = engine.connect().execution_options(**{READ_SNAPSHOT_BEGIN: True})
+    try:
+        helper.begin()
+        with engine.connect() as blocker, blocker.begin():
+            reader.execute(_FIRST_READ).all()
+            helper.execute(_FIRST_READ).all()
+        yield helper
+    finally:
+        helper.close()
 
 
 def gather_facts(
-    session: Session, month: dt.date, unit_ids: Sequence[int] | None = None
+    session: Session,
+    month: dt.date,
+    unit_ids: Sequence[int] | None = None,
+    *,
+    helper: Connection | None = None,
 ) -> MonthFacts:
     """Gather the month's facts of every officer (of ``unit_ids``) with one GROUP BY per kind.
 
-    An officer is rated when active, or when inactive but with any fact in the month.
+    An officer is rated when active, or when inactive but with any fact in the month. With
+    ``helper``, a second connection reading the session's snapshot (:func:`_snapshot_helper`),
+    the forms are read in two halves of their ids and the dossiers beside them, each
+    connection in its own thread: the GROUP BYs run on two CPUs (SQLite releases Python's lock
+    while it computes).
     """
     start, end = month_bounds(month.year, month.month)
     tallies: dict[int, _Tally] = defaultdict(_Tally)
+    reader = session.connection()
 
     # Forms: each valid form counts for every officer it is about, in its answered_at month.
-    forms = (
+    answered_at = Response.__table__.c.answered_at
+    parts: list[tuple[int, int | None] | None] = [None]
+    if helper is not None:
+        parts = list(_month_parts(reader, start, end, 2))
+    answers = (
         select(response_officers.c.officer_id, Response.form, Response.overall, func.count())
         .join(Response, Response.id == response_officers.c.response_id)
-        .where(
-            Response.valid,
-            in_month_by_key(session, Response.id, Response.__table__.c.answered_at, start, end),
-        )
         .group_by(response_officers.c.officer_id, Response.form, Response.overall)
     )
-    for officer_id, form, overall, count in session.execute(
-        _scoped(forms, response_officers.c.officer_id, unit_ids)
-    ):
-        tallies[officer_id].overall[form].extend([int(overall)] * int(count))
-
+    forms = [
+        _scoped(
+            answers.where(
+                Response.valid, in_month_by_key(session, Response.id, answered_at, start, end, ids)
+            ),
+            response_officers.c.officer_id,
+            unit_ids,
+        )
+        for ids in parts
+    ]
     # Reception: dossiers received by the officer; late only when named responsible. Both facts
     # are on the dossier (models._sync_month_facts): one range of the index
     # ix_dossiers_reception_month, read alone and already in officer order.
     desk = Dossier.__table__.c
-    reception = (
-        select(
-            desk.reception_officer_id,
-            func.count(),
-            func.sum(case((desk.reception_late, 1), else_=0)),
-        )
-        .where(desk.returned_month == month)
-        .group_by(desk.reception_officer_id)
-    )
-    for officer_id, count, late in session.execute(
-        _scoped(reception, desk.reception_officer_id, unit_ids)
-    ):
-        tallies[officer_id].dossiers["reception"] = int(count)
-        tallies[officer_id].late["reception"] = int(late or 0)
-
+    reception = select(
+        desk.reception_officer_id,
+        func.count(),
+        func.sum(case((desk.reception_late, 1), else_=0)),
+    ).where(desk.returned_month == month)
     # Resolvers: late when named, or when the late dossier names nobody (then all resolvers).
     # Both facts are on the link (models._sync_month_facts): one range of the index
     # ix_dossier_resolvers_month, already in officer order.
     link = dossier_resolvers.c
-    resolver = (
-        select(link.officer_id, func.count(), func.sum(case((link.late, 1), else_=0)))
-        .where(link.returned_month == month)
-        .group_by(link.officer_id)
+    resolver = select(link.officer_id, func.count(), func.sum(case((link.late, 1), else_=0))).where(
+        link.returned_month == month
     )
-    for officer_id, count, late in session.execute(_scoped(resolver, link.officer_id, unit_ids)):
-        tallies[officer_id].dossiers["resolver"] = int(count)
-        tallies[officer_id].late["resolver"] = int(late or 0)
+    *form_rows, reception_rows, resolver_rows = _read_all(
+        reader,
+        helper,
+        [
+            *forms,
+            _scoped(
+                reception.group_by(desk.reception_officer_id), desk.reception_officer_id, unit_ids
+            ),
+            _scoped(resolver.group_by(link.officer_id), link.officer_id, unit_ids),
+        ],
+    )
+    for rows in form_rows:
+        for officer_id, form, overall, count in rows:
+            tallies[officer_id].overall[form].extend([int(overall)] * int(count))
+    for group, rows in (("reception", reception_rows), ("resolver", resolver_rows)):
+        for officer_id, count, late in rows:
+            tallies[officer_id].dossiers[group] = int(count)
+            tallies[officer_id].late[group] = int(late or 0)
 
     reports = _scoped(month_reports_query(month), MisconductReport.officer_id, unit_ids)
     for officer_id, status, count in session.execute(reports):
@@ -308,14 +416,15 @@ def _row(
     month: dt.date,
     preview: bool,
     *,
-    metrics: dict[str, Any] | None = None,
+    metrics: str | None = None,
     reasons: str | None = None,
     digest: str | None = None,
 ) -> dict[str, Any]:
-    """The stored fields of one result; ``metrics``, ``reasons`` (:func:`_reasons_text`) and
-    ``digest`` when already computed. The reasons are the JSON text the digest hashes."""
+    """The stored fields of one result; ``metrics`` (:func:`_metrics_text`), ``reasons``
+    (:func:`_reasons_text`) and ``digest`` when already computed. The metrics and the reasons
+    are stored as the very JSON texts that the digest hashes (:class:`JSONText`)."""
     if metrics is None:
-        metrics = result.metrics.to_dict()
+        metrics = _metrics_text(result)
     if reasons is None:
         reasons = _reasons_text(result)
     row: dict[str, Any] = {
@@ -324,7 +433,7 @@ def _row(
         "month": month,
         "group": result.group,
         "band": result.band,
-        "metrics": metrics,
+        "metrics": JSONText(metrics),
         "flags": list(result.flags),
         "reasons": JSONText(reasons),
         "ruleset_id": result.ruleset_id,
@@ -337,6 +446,11 @@ def _row(
     return row
 
 
+def _metrics_text(result: OfficerResult) -> str:
+    """The result's metrics as a JSON object (sorted keys, as the digest has them)."""
+    return _DIGEST_JSON.encode(result.metrics.to_dict())
+
+
 def _reasons_text(result: OfficerResult) -> str:
     """The result's reasons as a JSON array (sorted keys, as the digest has them).
 
@@ -346,7 +460,9 @@ def _reasons_text(result: OfficerResult) -> str:
     return "[" + ", ".join([reason_json(reason) for reason in result.reasons]) + "]"
 
 
-#: What the digest's JSON text holds in place of the reasons before they are spliced in.
+#: What the digest's JSON text holds in place of the metrics and the reasons before they are
+#: spliced in.
+_NO_METRICS = '"metrics": []'
 _NO_REASONS = '"reasons": []'
 
 
@@ -354,31 +470,38 @@ def _digest(
     result: OfficerResult,
     unit_id: int,
     preview: bool,
-    metrics: dict[str, Any],
+    metrics: dict[str, Any] | str,
     reasons: str | None = None,
 ) -> str:
     """SHA-256 of the row's stored fields (all but officer and month) as sorted-key JSON.
 
     The text is exactly ``json.dumps(canonical, sort_keys=True, default=str,
-    ensure_ascii=False)`` of those fields; the reasons, most of the text, are spliced in from
-    :func:`_reasons_text` (``reasons``, when the caller has it already). The keys sorted before
-    ``reasons`` (band, flags, group, metrics, preview) hold fixed vocabularies and numbers, so
-    the first ``"reasons": []`` is the placeholder.
+    ensure_ascii=False)`` of those fields. The metrics (``metrics``: the mapping, or its text
+    from :func:`_metrics_text`) and the reasons (``reasons``, when the caller has them
+    already; see :func:`_reasons_text`), most of the text, are spliced in. The keys sorted
+    before ``metrics`` and ``reasons`` (band, flags, group, preview) hold fixed vocabularies,
+    so the first ``"metrics": []`` and ``"reasons": []`` are the placeholders.
     """
     canonical = {
         "unit_id": unit_id,
         "group": result.group,
         "band": result.band,
-        "metrics": metrics,
+        "metrics": [],
         "flags": list(result.flags),
         "reasons": [],
         "ruleset_id": result.ruleset_id,
         "ruleset_version": result.ruleset_version,
         "preview": preview,
     }
+    if not isinstance(metrics, str):
+        metrics = _DIGEST_JSON.encode(metrics)
     if reasons is None:
         reasons = _reasons_text(result)
-    text = _DIGEST_JSON.encode(canonical).replace(_NO_REASONS, f'"reasons": {reasons}', 1)
+    text = (
+        _DIGEST_JSON.encode(canonical)
+        .replace(_NO_METRICS, f'"metrics": {metrics}', 1)
+        .replace(_NO_REASONS, f'"reasons": {reasons}', 1)
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -470,7 +593,7 @@ def store_unit(
     for (officer_id, _), result in zip(officers, results, strict=True):
         revision, digest = latest.get(officer_id, (0, ""))
         # The digest first: an unchanged result (every officer on a re-run) needs no row.
-        metrics = result.metrics.to_dict()
+        metrics = _metrics_text(result)
         reasons = _reasons_text(result)
         new_digest = _digest(result, unit_id, preview, metrics, reasons)
         if digest != new_digest:
@@ -581,20 +704,26 @@ def run_month(
     ruleset = ruleset_for_month(rulesets if rulesets is not None else load_rulesets(), month)
     if isinstance(session, scoped_session):  # db.session: the session of this context
         session = session()
+    snapshot: contextlib.AbstractContextManager[Connection | None] = contextlib.nullcontext()
     if not session.in_transaction():
         # The facts are read in one snapshot without the write lock: seconds of GROUP BYs for
         # a large province must not hold up the kiosks' writes (SQLite; PostgreSQL never did).
+        # A second connection reads the same snapshot beside it (SQLite, two CPUs).
         session.connection(execution_options={READ_SNAPSHOT_BEGIN: True})
-    unit_ids: list[int] | None = None
-    if unit_codes:
-        rows = session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(unit_codes)))
-        found = {code: unit_id for code, unit_id in rows}
-        missing = [code for code in unit_codes if code not in found]
-        if missing:
-            raise UnknownUnit(", ".join(missing))
-        unit_ids = [found[code] for code in unit_codes]
-    widen_sqlite_cache(session)
-    facts = gather_facts(session, month, unit_ids)
+        snapshot = _snapshot_helper(session)
+    with snapshot as helper:
+        unit_ids: list[int] | None = None
+        if unit_codes:
+            rows = session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(unit_codes)))
+            found = {code: unit_id for code, unit_id in rows}
+            missing = [code for code in unit_codes if code not in found]
+            if missing:
+                raise UnknownUnit(", ".join(missing))
+            unit_ids = [found[code] for code in unit_codes]
+        widen_sqlite_cache(session)
+        if helper is not None:
+            helper.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_JOB_CACHE_KIB}")
+        facts = gather_facts(session, month, unit_ids, helper=helper)
     session.commit()  # end the read transaction before the unit transactions
     outcomes: list[UnitOutcome] = []
     order = sorted(facts.units, key=lambda unit_id: facts.unit_codes.get(unit_id, ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,12 @@ from rating_job_support import (
     ratings,
     unit_id,
 )
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from builders import BACKENDS, World
+from survey_server import READ_SNAPSHOT_BEGIN
 from survey_server.extensions import db
 from survey_server.models import Officer, OfficerMonthRecord, OfficerRating, UnitMonth
 from survey_server.services import rating_job
@@ -271,6 +275,51 @@ def test_the_job_gathers_its_facts_without_holding_up_the_kiosks_writes(
         monkeypatch.setattr(rating_job, "gather_facts", gather_while_a_kiosk_writes)
         summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
         assert summary.stored == 4
+
+
+def test_the_two_readers_of_a_run_see_one_snapshot(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite with two CPUs: the month's GROUP BYs are shared between the session's connection
+    and a second one (the forms in two halves of their ids, the dossiers beside them). Both
+    read the snapshot taken when the run began: a form and a dossier committed after that
+    count in neither half, and both count in the next run."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: the job reads with one connection")
+    with app.app_context():
+        _october_facts()
+        real_gather = rating_job.gather_facts
+        helpers: list[Any] = []
+
+        def gather_after_a_write(*args: Any, **kwargs: Any) -> rating_job.MonthFacts:
+            helpers.append(kwargs.get("helper"))
+            with Session(db.engine) as other:  # another writer, once the run has begun
+                add_form(other, "phieu1", 5, ["R1"], at(20))
+                late = {"returned_at": at(21), "due_at": at(20), "late_responsible": ("R1",)}
+                add_dossier(other, "D6", **late)
+            return real_gather(*args, **kwargs)
+
+        monkeypatch.setattr(rating_job, "gather_facts", gather_after_a_write)
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert len(helpers) == 1 and helpers[0] is not None
+        (first,) = ratings(db.session, "R1")
+        facts = ("forms", "dossiers", "late")
+        assert [first.metrics[name] for name in facts] == [11, 3, 0]
+
+        monkeypatch.setattr(rating_job, "gather_facts", real_gather)
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert [ratings(db.session, "R1")[-1].metrics[name] for name in facts] == [12, 4, 1]
+
+
+def test_an_error_of_the_second_reader_reaches_the_run(app: Flask, world: World) -> None:
+    reading = {READ_SNAPSHOT_BEGIN: True}  # as the run's readers: no write lock (SQLite)
+    with app.app_context(), db.engine.connect() as reader, db.engine.connect() as helper:
+        reader, helper = reader.execution_options(**reading), helper.execution_options(**reading)
+        statements = [select(func.count(Officer.id)), text("SELECT no_such_column FROM units")]
+        with pytest.raises(OperationalError, match="no_such_column"):
+            rating_job._read_all(reader, helper, statements)
+        helper.rollback()
+        assert rating_job._read_all(reader, helper, statements[:1] * 3) == [[(3,)]] * 3
 
 
 def test_a_province_rule_set_file_changes_bands_with_no_code_change(

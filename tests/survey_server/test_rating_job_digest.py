@@ -82,14 +82,17 @@ def test_rows_and_digests_are_unchanged(
             expected = reference_row(result, officer_id, 7, MONTH, preview)
             row = _row(result, officer_id, 7, MONTH, preview)
             assert row.keys() == expected.keys()
-            assert {**row, "reasons": None} == {**expected, "reasons": None}
+            texts = {"metrics": None, "reasons": None}
+            assert {**row, **texts} == {**expected, **texts}
             metrics = result.metrics.to_dict()
             assert _digest(result, 7, preview, metrics) == expected["digest"]
-            # The JSON columns as the engine serialises them hold the same values: the reasons
-            # are the digest's own text (sorted keys), stored as they are.
+            # The JSON columns as the engine serialises them hold the same values: the metrics
+            # and the reasons are the digest's own texts (sorted keys), stored as they are.
             for column in ("metrics", "flags", "reasons"):
                 assert json.loads(json_serializer(row[column])) == expected[column]
-            assert isinstance(row["reasons"], JSONText)
+            assert isinstance(row["metrics"], JSONText) and isinstance(row["reasons"], JSONText)
+            text = json_serializer(row["metrics"])
+            assert _digest(result, 7, preview, text, row["reasons"]) == expected["digest"]
 
 
 def test_a_known_digest_is_unchanged() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import http.client
 import json
 import os
 import re
+import runpy
 import signal
 import socket
 import ssl
@@ -253,6 +255,17 @@ def test_gunicorn_started_as_its_unit_answers_healthz(gunicorn: int) -> None:
     status, _, body = _request(connection, "GET", "/healthz")
     assert status == 200
     assert json.loads(body) == {"status": "ok", "db": "ok"}
+
+
+def test_gunicorn_freezes_the_preloaded_app_before_each_fork() -> None:
+    settings = runpy.run_path(str(SERVER / "gunicorn.conf.py"))
+    assert settings["preload_app"] is True
+    gc.unfreeze()
+    try:
+        settings["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 @pytest.fixture

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from survey_server import create_app
+from survey_server.extensions import db
 from survey_server.models import Centre, Counter, Officer, Shift, Unit
 from survey_server.services import credentials
 
@@ -134,3 +137,20 @@ def row_counts(app: Flask, **tables: Any) -> dict[str, int]:
             name: int(db.session.scalar(select(func.count()).select_from(table)) or 0)
             for name, table in tables.items()
         }
+
+
+@contextmanager
+def executed(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order (queries per page)."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,9 +12,8 @@ from dashboard_support import RatedWorld, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from rating_job_support import AFTER_OCTOBER, OCTOBER, add_form, at
-from sqlalchemy import event
 
-from builders import BACKENDS
+from builders import BACKENDS, executed
 from survey_server.dashboard.history import (
     SAME_REQUEST,
     Change,
@@ -179,21 +176,6 @@ def _three_revisions(app: Flask, client: FlaskClient, rated: RatedWorld) -> str:
     return page
 
 
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 @BACKENDS
 def test_month_history_reads_revisions_and_decisions_in_two_queries(
     app: Flask, head_client: FlaskClient, rated: RatedWorld
@@ -203,7 +185,7 @@ def test_month_history_reads_revisions_and_decisions_in_two_queries(
         db.session.expire_all()
         officer = db.session.get(Officer, rated.officers["R1"])
         assert officer is not None
-        with _statements(app) as statements:
+        with executed(app) as statements:
             items = month_history(db.session, officer, OCTOBER)
         assert len(statements) == 2
     kinds = [(item.kind, getattr(item, "revision", getattr(item, "action", ""))) for item in items]

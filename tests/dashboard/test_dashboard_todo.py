@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -13,9 +11,9 @@ from dashboard_support import RatedWorld, build_rated_world, login, make_user
 from flask import Flask
 from flask.testing import FlaskClient
 from rating_job_support import LOCAL, OCTOBER, add_form, add_unit, at, unit_id
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from builders import BACKENDS, World
+from builders import BACKENDS, World, executed
 from survey_server.dashboard import pages
 from survey_server.dashboard.queries import fold
 from survey_server.dashboard.todo import unit_todos
@@ -161,22 +159,6 @@ def test_nothing_waiting_says_so(app: Flask, province: Province, fixed_clock: No
     assert "Việc cần làm" not in html
 
 
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[int]]:
-    counter = [0]
-
-    def count(*_args: object) -> None:
-        counter[0] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def _add_busy_units(app: Flask, first: int, count: int) -> None:
     """Units rated in October, every other one approved, the others with a pending report."""
     with app.app_context():
@@ -205,13 +187,13 @@ def test_home_queries_do_not_grow_with_the_units(
 ) -> None:
     _add_busy_units(app, 1, 2)
     client = _client(app, "admin", None)
-    with _counting(app) as counter:
+    with executed(app) as statements:
         small = client.get("/dashboard/")
-    few = counter[0]
+    few = len(statements)
     _add_busy_units(app, 3, 9)
-    with _counting(app) as counter:
+    with executed(app) as statements:
         large = client.get("/dashboard/")
-    many = counter[0]
+    many = len(statements)
     assert small.get_data(as_text=True).count('id="unit-') == 3
     assert large.get_data(as_text=True).count('id="unit-') == 12
     assert "Đã phê duyệt" in large.get_data(as_text=True)
@@ -293,9 +275,9 @@ def test_month_search_escapes_html(app: Flask, province: Province) -> None:
 
 def test_month_search_adds_no_query(app: Flask, province: Province) -> None:
     client = _client(app, "head", "U1")
-    with _counting(app) as counter:
+    with executed(app) as statements:
         client.get(_month_url(province))
-    plain = counter[0]
-    with _counting(app) as counter:
+    plain = len(statements)
+    with executed(app) as statements:
         client.get(_month_url(province, "?q=nguyen&group=resolver&band=none"))
-    assert counter[0] == plain
+    assert len(statements) == plain

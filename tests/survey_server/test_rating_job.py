@@ -21,11 +21,11 @@ from rating_job_support import (
     ratings,
     unit_id,
 )
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from builders import BACKENDS, World
+from builders import BACKENDS, World, executed
 from survey_server import READ_SNAPSHOT_BEGIN
 from survey_server.extensions import db
 from survey_server.models import Officer, OfficerMonthRecord, OfficerRating, UnitMonth
@@ -401,17 +401,9 @@ def test_current_ratings_is_one_query_and_history_lists_months(app: Flask, world
         run_month(db.session, OCTOBER, AFTER_OCTOBER)
         units = [unit_id(db.session, "U1"), unit_id(db.session, "U2")]
         db.session.expunge_all()
-        statements: list[str] = []
-
-        def count(*args: Any) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with executed(app) as statements:
             current = current_ratings(db.session, units, OCTOBER)
             seen = [(r.officer.code, r.revision, r.metrics["forms"]) for r in current]
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         assert len(statements) == 1
         assert seen == [("R1", 1, 1), ("S1", 1, 0), ("S2", 1, 0), ("R5", 2, 2), ("R6", 1, 1)]
         history = officer_history(db.session, officer(db.session, "R1").id, months=2)

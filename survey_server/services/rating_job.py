@@ -18,13 +18,17 @@ import gc
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
+import queue
 import threading
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection as MPConnection
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import (
@@ -409,41 +413,72 @@ def _facts(code: str, group: str, tally: _Tally) -> OfficerFacts:
 # --- storing ------------------------------------------------------------------------------------
 
 
-def _row(
-    result: OfficerResult,
-    officer_id: int,
-    unit_id: int,
-    month: dt.date,
-    preview: bool,
-    *,
-    metrics: str | None = None,
-    reasons: str | None = None,
-    digest: str | None = None,
-) -> dict[str, Any]:
-    """The stored fields of one result; ``metrics`` (:func:`_metrics_text`), ``reasons``
-    (:func:`_reasons_text`) and ``digest`` when already computed. The metrics and the reasons
-    are stored as the very JSON texts that the digest hashes (:class:`JSONText`)."""
-    if metrics is None:
-        metrics = _metrics_text(result)
-    if reasons is None:
-        reasons = _reasons_text(result)
-    row: dict[str, Any] = {
-        "officer_id": officer_id,
+class Banded(NamedTuple):
+    """One officer's result as it is stored, but for its revision (:func:`band_unit`).
+
+    The metrics and the reasons are the JSON texts that the digest hashes
+    (:func:`_metrics_text`, :func:`_reasons_text`). Plain data, so that a unit's results can
+    come from the banding process (:func:`_banded_units`).
+    """
+
+    officer_id: int
+    digest: str
+    group: str
+    band: str
+    flags: tuple[str, ...]
+    metrics: str
+    reasons: str
+    ruleset_id: str
+    ruleset_version: int
+
+
+def _banded(result: OfficerResult, officer_id: int, unit_id: int, preview: bool) -> Banded:
+    metrics = _metrics_text(result)
+    reasons = _reasons_text(result)
+    return Banded(
+        officer_id,
+        _digest(result, unit_id, preview, metrics, reasons),
+        result.group,
+        result.band,
+        result.flags,
+        metrics,
+        reasons,
+        result.ruleset_id,
+        result.ruleset_version,
+    )
+
+
+def band_unit(
+    unit_id: int, officers: Sequence[tuple[int, OfficerFacts]], ruleset: RuleSet, preview: bool
+) -> list[Banded]:
+    """Band one unit's officers (quota included) and make each result's stored texts and digest.
+
+    Pure computation on the facts: it runs in the banding process when there is one.
+    """
+    results = evaluate_unit([facts for _, facts in officers], ruleset)
+    return [
+        _banded(result, officer_id, unit_id, preview)
+        for (officer_id, _), result in zip(officers, results, strict=True)
+    ]
+
+
+def _row(item: Banded, unit_id: int, month: dt.date, preview: bool) -> dict[str, Any]:
+    """The stored fields of one result. The metrics and the reasons are stored as the very JSON
+    texts that the digest hashes (:class:`JSONText`)."""
+    return {
+        "officer_id": item.officer_id,
         "unit_id": unit_id,
         "month": month,
-        "group": result.group,
-        "band": result.band,
-        "metrics": JSONText(metrics),
-        "flags": list(result.flags),
-        "reasons": JSONText(reasons),
-        "ruleset_id": result.ruleset_id,
-        "ruleset_version": result.ruleset_version,
+        "group": item.group,
+        "band": item.band,
+        "metrics": JSONText(item.metrics),
+        "flags": list(item.flags),
+        "reasons": JSONText(item.reasons),
+        "ruleset_id": item.ruleset_id,
+        "ruleset_version": item.ruleset_version,
         "preview": preview,
+        "digest": item.digest,
     }
-    if digest is None:
-        digest = _digest(result, unit_id, preview, metrics, reasons)
-    row["digest"] = digest
-    return row
 
 
 def _metrics_text(result: OfficerResult) -> str:
@@ -583,32 +618,26 @@ def store_unit(
     ruleset: RuleSet,
     now: dt.datetime,
     unit_code: str = "",
+    banded: Sequence[Banded] | None = None,
 ) -> UnitOutcome:
-    """Band one unit's officers and add a revision for each changed result (no commit)."""
+    """Band one unit's officers and add a revision for each changed result (no commit).
+
+    ``banded``: the unit's results from :func:`band_unit` with the same rule set and month,
+    when already computed (by the banding process).
+    """
     label = f"{ruleset.id} v{ruleset.version}"
     if is_locked(session, unit_id, month):
         return UnitOutcome(unit_id, unit_code, len(officers), 0, True, label)
     preview = not month_is_over(month, now)
-    results = evaluate_unit([facts for _, facts in officers], ruleset)
-    latest = _latest(session, month, (officer_id for officer_id, _ in officers))
+    if banded is None:
+        banded = band_unit(unit_id, officers, ruleset, preview)
+    latest = _latest(session, month, (item.officer_id for item in banded))
     rows = []
-    for (officer_id, _), result in zip(officers, results, strict=True):
-        revision, digest = latest.get(officer_id, (0, ""))
-        # The digest first: an unchanged result (every officer on a re-run) needs no row.
-        metrics = _metrics_text(result)
-        reasons = _reasons_text(result)
-        new_digest = _digest(result, unit_id, preview, metrics, reasons)
-        if digest != new_digest:
-            row = _row(
-                result,
-                officer_id,
-                unit_id,
-                month,
-                preview,
-                metrics=metrics,
-                reasons=reasons,
-                digest=new_digest,
-            )
+    for item in banded:
+        revision, digest = latest.get(item.officer_id, (0, ""))
+        # Compared by digest: an unchanged result (every officer on a re-run) needs no row.
+        if digest != item.digest:
+            row = _row(item, unit_id, month, preview)
             row["staff_group"] = row.pop("group")  # the column's name in the table
             rows.append(row | {"revision": revision + 1, "computed_at": now})
     if rows:
@@ -656,6 +685,136 @@ def widen_sqlite_cache(session: Session) -> None:
     """Give this SQLite connection a page cache fit for a month's aggregate queries."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"PRAGMA cache_size=-{SQLITE_JOB_CACHE_KIB}"))
+
+
+#: From this many officers on (and with two CPUs or more), a run bands its units in a second
+#: process while it stores the units already banded: below it, starting the process costs more
+#: than the overlap saves.
+BANDING_PROCESS_MIN_OFFICERS = 2000
+
+#: How often the banding process checks that the run is still there while it waits (seconds).
+_BANDING_POLL_SECONDS = 0.5
+
+_UnitWork = list[tuple[int, Sequence[tuple[int, OfficerFacts]]]]
+
+
+class BandingFailed(RuntimeError):
+    """The banding process failed or ended before sending every unit's results."""
+
+
+def _band_and_send(
+    ruleset: RuleSet,
+    preview: bool,
+    work: multiprocessing.Queue[Any],
+    results: MPConnection,
+    run_end: MPConnection,
+) -> None:
+    """The banding process: bands each unit it is sent, until None, and sends back its results
+    or the error that stopped it. It never touches the database, and ends if the run does."""
+    run_end.close()  # the run's end of the results pipe: the run alone reads it
+    run = os.getppid()
+    try:
+        while True:
+            try:
+                item = work.get(timeout=_BANDING_POLL_SECONDS)
+            except queue.Empty:
+                if os.getppid() != run:  # the run is gone: nobody waits for the results
+                    return
+                continue
+            if item is None:
+                return
+            unit_id, officers = item
+            # Sent whole before the next unit is banded: what was sent survives this process.
+            results.send((unit_id, band_unit(unit_id, officers, ruleset, preview)))
+    except BaseException:  # reported to the run, which raises it
+        results.send((None, traceback.format_exc()))
+
+
+class _BandingProcess:
+    """A second process that bands units while the run stores the ones already banded.
+
+    Forked when the run begins, before it reads anything, so that it shares only the app's
+    memory, not the month's facts or SQLite's page cache. Once the facts are gathered the run
+    sends it every unit (:meth:`results`) and stores each unit as its results come back:
+    SQLite writes one unit while the next one is banded beside it, on the other CPU.
+    """
+
+    def __init__(self, ruleset: RuleSet, preview: bool) -> None:
+        context = multiprocessing.get_context("fork")
+        self._work: multiprocessing.Queue[Any] = context.Queue()
+        self._results, sender = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_band_and_send,
+            args=(ruleset, preview, self._work, sender, self._results),
+            name="rating-banding",
+            daemon=True,
+        )
+        self._process.start()
+        sender.close()  # the process holds the only sending end: its end is the pipe's EOF
+
+    def results(self, work: _UnitWork) -> Iterator[list[Banded]]:
+        """Each unit's results of ``work``, in order (BandingFailed if the process fails)."""
+        for item in work:
+            self._work.put(item)  # queued at once: a thread of this process feeds the pipe
+        self._work.put(None)
+        for unit_id, _ in work:
+            try:
+                got, payload = self._results.recv()
+            except EOFError:
+                self._process.join(timeout=_BANDING_POLL_SECONDS)
+                raise BandingFailed(
+                    f"the banding process ended (exit code {self._process.exitcode})"
+                    f" before unit {unit_id}"
+                ) from None
+            if got is None:
+                raise BandingFailed(f"the banding process failed:\n{payload}")
+            if got != unit_id:
+                raise BandingFailed(f"the banding process sent unit {got} for unit {unit_id}")
+            yield payload
+
+    def stop(self) -> None:
+        """End the process (at once if it is still banding) and release the channels."""
+        self._work.put(None)
+        self._process.join(timeout=_BANDING_POLL_SECONDS)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._results.close()
+        self._work.close()
+        self._work.cancel_join_thread()  # what is left in it is not needed any more
+
+
+def _wants_banding_process(session: Session, unit_codes: Sequence[str] | None) -> bool:
+    """Whether the run is worth a banding process: two CPUs, fork, and enough officers."""
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    count = select(func.count()).select_from(Officer)
+    if unit_codes:
+        count = count.join(Unit, Unit.id == Officer.unit_id).where(Unit.code.in_(unit_codes))
+    if session.in_transaction():
+        return int(session.scalar(count) or 0) >= BANDING_PROCESS_MIN_OFFICERS
+    # A read of its own, ended before the run's snapshot begins (see _snapshot_helper).
+    session.connection(execution_options={READ_SNAPSHOT_BEGIN: True})
+    try:
+        return int(session.scalar(count) or 0) >= BANDING_PROCESS_MIN_OFFICERS
+    finally:
+        session.rollback()
+
+
+@contextlib.contextmanager
+def _banding_process(
+    session: Session, unit_codes: Sequence[str] | None, ruleset: RuleSet, preview: bool
+) -> Iterator[_BandingProcess | None]:
+    """A :class:`_BandingProcess` for the run, or None (the run then bands each unit as it
+    stores it); stopped when the run ends, also when the run fails."""
+    if not _wants_banding_process(session, unit_codes):
+        yield None
+        return
+    banding = _BandingProcess(ruleset, preview)
+    try:
+        yield banding
+    finally:
+        banding.stop()
 
 
 _Params = ParamSpec("_Params")
@@ -706,6 +865,16 @@ def run_month(
     ruleset = ruleset_for_month(rulesets if rulesets is not None else load_rulesets(), month)
     if isinstance(session, scoped_session):  # db.session: the session of this context
         session = session()
+    preview = not month_is_over(month, now)
+    with _banding_process(session, unit_codes, ruleset, preview) as banding:
+        facts = _gather_for_run(session, month, unit_codes)
+        return _store_run(session, month, now, ruleset, facts, banding, progress)
+
+
+def _gather_for_run(
+    session: Session, month: dt.date, unit_codes: Sequence[str] | None
+) -> MonthFacts:
+    """The run's facts, read in one snapshot; the read transaction is ended."""
     snapshot: contextlib.AbstractContextManager[Connection | None] = contextlib.nullcontext()
     if not session.in_transaction():
         # The facts are read in one snapshot without the write lock: seconds of GROUP BYs for
@@ -727,19 +896,35 @@ def run_month(
             helper.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_JOB_CACHE_KIB}")
         facts = gather_facts(session, month, unit_ids, helper=helper)
     session.commit()  # end the read transaction before the unit transactions
+    return facts
+
+
+def _store_run(
+    session: Session,
+    month: dt.date,
+    now: dt.datetime,
+    ruleset: RuleSet,
+    facts: MonthFacts,
+    banding: _BandingProcess | None,
+    progress: Callable[[UnitOutcome], None] | None,
+) -> RunSummary:
+    """Band and store each unit in code order, each in its own transaction."""
     outcomes: list[UnitOutcome] = []
     order = sorted(facts.units, key=lambda unit_id: facts.unit_codes.get(unit_id, ""))
-    for unit_id in order:
+    work: _UnitWork = [(unit_id, facts.units[unit_id]) for unit_id in order]
+    banded = None if banding is None else banding.results(work)
+    for unit_id, officers in work:
         code = facts.unit_codes.get(unit_id, str(unit_id))
         try:
             outcome = store_unit(
                 session,
                 unit_id,
                 month,
-                facts.units[unit_id],
+                officers,
                 ruleset=ruleset,
                 now=now,
                 unit_code=code,
+                banded=None if banded is None else next(banded),
             )
             session.commit()
         except BaseException:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,16 @@ from survey_server.extensions import db
 from survey_server.models import Officer, OfficerMonthRecord, OfficerRating, UnitMonth
 from survey_server.services import rating_job
 from survey_server.services.rating_job import current_ratings, officer_history, run_month
+
+
+@pytest.fixture(params=["inline", "process"])
+def banding(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each unit banded by the run itself, or in the banding process (any size of run)."""
+    if request.param == "process":
+        if (os.cpu_count() or 1) < 2:
+            pytest.skip("one CPU: the run bands its units itself")
+        monkeypatch.setattr(rating_job, "BANDING_PROCESS_MIN_OFFICERS", 1)
+    return str(request.param)
 
 
 def _october_facts() -> None:
@@ -177,7 +189,7 @@ def test_a_changed_fact_stores_a_new_revision_and_keeps_the_old(app: Flask, worl
 
 
 @BACKENDS
-def test_an_approved_month_is_locked(app: Flask, world: World) -> None:
+def test_an_approved_month_is_locked(app: Flask, world: World, banding: str) -> None:
     with app.app_context():
         _october_facts()
         run_month(db.session, OCTOBER, AFTER_OCTOBER)
@@ -200,7 +212,7 @@ def _two_units() -> None:
 
 @BACKENDS
 def test_a_crash_half_way_leaves_no_partial_month_and_the_next_run_completes_it(
-    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch, banding: str
 ) -> None:
     with app.app_context():
         _two_units()
@@ -229,7 +241,7 @@ def test_a_crash_half_way_leaves_no_partial_month_and_the_next_run_completes_it(
 
 @BACKENDS
 def test_a_crash_keeps_the_previous_results_of_the_unit_intact(
-    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch, banding: str
 ) -> None:
     with app.app_context():
         _two_units()
@@ -249,6 +261,112 @@ def test_a_crash_keeps_the_previous_results_of_the_unit_intact(
             run_month(db.session, OCTOBER, AFTER_OCTOBER)
         assert [len(ratings(db.session, code)) for code in ("R1", "R5", "R6")] == [2, 1, 1]
         assert ratings(db.session, "R5")[0].metrics["forms"] == 1
+
+
+def _stored(session: Any) -> list[tuple[Any, ...]]:
+    columns = OfficerRating.__table__.c
+    query = select(
+        columns.officer_id,
+        columns.unit_id,
+        columns.month,
+        columns.revision,
+        columns.staff_group,
+        columns.band,
+        columns.metrics,
+        columns.flags,
+        columns.reasons,
+        columns.ruleset_id,
+        columns.ruleset_version,
+        columns.preview,
+        columns.digest,
+    ).order_by(columns.officer_id, columns.revision)
+    return [tuple(row) for row in session.execute(query)]
+
+
+@BACKENDS
+def test_the_banding_process_stores_what_the_run_stores_banding_itself(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From BANDING_PROCESS_MIN_OFFICERS officers on, a second process bands the units while the
+    run stores them: the rows are the same, byte for byte, as when the run bands them itself."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: the run bands its units itself")
+    with app.app_context():
+        _october_facts()
+        _two_units()
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        inline = _stored(db.session)
+        db.session.execute(OfficerRating.__table__.delete())
+        db.session.commit()
+
+        sent: list[int] = []
+        real_results = rating_job._BandingProcess.results
+
+        def results(process: Any, work: Any) -> Any:
+            sent.extend(unit for unit, _ in work)
+            return real_results(process, work)
+
+        monkeypatch.setattr(rating_job._BandingProcess, "results", results)
+        monkeypatch.setattr(rating_job, "BANDING_PROCESS_MIN_OFFICERS", 7)  # 7 officers, 6 rated
+        summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert sent == [unit_id(db.session, "U1"), unit_id(db.session, "U2")]
+        assert summary.stored == len(inline) == 6 and _stored(db.session) == inline
+
+        sent.clear()
+        monkeypatch.setattr(rating_job, "BANDING_PROCESS_MIN_OFFICERS", 8)
+        db.session.execute(OfficerRating.__table__.delete())
+        db.session.commit()
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert sent == [] and _stored(db.session) == inline
+
+
+def _fail_in_banding(monkeypatch: pytest.MonkeyPatch, failure: Callable[[], None]) -> None:
+    """``failure`` runs where unit U2 is banded (the process inherits the patch)."""
+    real_band = rating_job.band_unit
+    u2 = unit_id(db.session, "U2")
+
+    def band_unit(unit: int, *args: Any) -> Any:
+        if unit == u2:
+            failure()
+        return real_band(unit, *args)
+
+    monkeypatch.setattr(rating_job, "band_unit", band_unit)
+
+
+def _raise() -> None:
+    raise ZeroDivisionError("a bug in the rules")
+
+
+def _killed() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@BACKENDS
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [(_raise, "ZeroDivisionError: a bug in the rules"), (_killed, r"exit code -9\) before unit")],
+)
+def test_a_failed_banding_process_fails_the_run_at_its_unit_and_the_next_run_completes_it(
+    app: Flask,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Callable[[], None],
+    message: str,
+) -> None:
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: the run bands its units itself")
+    monkeypatch.setattr(rating_job, "BANDING_PROCESS_MIN_OFFICERS", 1)
+    with app.app_context():
+        _two_units()
+        _fail_in_banding(monkeypatch, failure)
+        with pytest.raises(rating_job.BandingFailed, match=message):
+            run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert len(ratings(db.session, "R1")) == 1  # U1, stored before
+        assert ratings(db.session, "R5") == ratings(db.session, "R6") == []
+
+        monkeypatch.undo()
+        summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        assert [(unit.unit_code, unit.stored) for unit in summary.units] == [("U1", 0), ("U2", 2)]
 
 
 def test_the_job_gathers_its_facts_without_holding_up_the_kiosks_writes(

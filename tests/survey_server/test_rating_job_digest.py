@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from rating import OfficerFacts, OfficerResult, default_rulesets_dir, evaluate_unit, load_ruleset
 from survey_server.extensions import JSONText, json_serializer
-from survey_server.services.rating_job import _digest, _row
+from survey_server.services.rating_job import _banded, _digest, _row, band_unit
 
 MONTH = dt.date(2026, 10, 1)
 
@@ -80,7 +80,7 @@ def test_rows_and_digests_are_unchanged(
     for _ in range(2):
         for officer_id, result in enumerate(results, start=1):
             expected = reference_row(result, officer_id, 7, MONTH, preview)
-            row = _row(result, officer_id, 7, MONTH, preview)
+            row = _row(_banded(result, officer_id, 7, preview), 7, MONTH, preview)
             assert row.keys() == expected.keys()
             texts = {"metrics": None, "reasons": None}
             assert {**row, **texts} == {**expected, **texts}
@@ -100,7 +100,9 @@ def test_a_known_digest_is_unchanged() -> None:
     ruleset = load_ruleset(default_rulesets_dir() / "reference-1.toml")
     facts = OfficerFacts("CB001", "reception", (5,) * 18 + (3, 1), 12, 1, 0, 1, 0, False)
     (result,) = evaluate_unit([facts], ruleset)
-    assert _row(result, 1, 3, MONTH, False)["digest"] == PINNED
+    assert _row(_banded(result, 1, 3, False), 3, MONTH, False)["digest"] == PINNED
+    (banded,) = band_unit(3, [(1, facts)], ruleset, False)
+    assert banded.digest == PINNED
 
 
 PINNED = "dc5f56a8034af5ae5b611ea0d45fa14379089d0c7859d885c504ec5cbc65d35a"

@@ -48,7 +48,8 @@ MONTH_START_UTC = "2026-09-30 17:00:00"
 MONTH_SECONDS = 31 * 24 * 3600
 OFFICERS_PER_UNIT = 100
 RECEPTION_PER_UNIT = 40  # the other 60 resolve dossiers
-TARGET_RATIO = 3.0  # issue 5: the job within 3x the bare GROUP BY…
+TARGET_FORMS = 1_000_000  # issue 5: for a month of this size (20,000 officers) …
+TARGET_RATIO = 3.0  # … the job within 3x the bare GROUP BY…
 TARGET_PEAK_MB = 1024  # … and under 1 GB of peak memory
 ROUNDS = 3  # bare GROUP BY and job, alternating; medians compared
 
@@ -389,7 +390,7 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def bench(scale: float, folder: Path, results: Results) -> None:
-    forms, officers, dossiers = (round(n * scale) for n in (1_000_000, 20_000, 1_500_000))
+    forms, officers, dossiers = (round(n * scale) for n in (TARGET_FORMS, 20_000, 1_500_000))
     db_path = folder / f"bench-{forms}.db"
     began = time.perf_counter()
     if db_path.exists():  # kept from an earlier run (--keep): measure it again
@@ -437,6 +438,7 @@ def bench(scale: float, folder: Path, results: Results) -> None:
     job["peak_mb"] = max(run["peak_mb"] for run in jobs)  # the worst of the rounds
     ratio = job["seconds"] / bare["seconds"]
     met = ratio <= TARGET_RATIO and job["peak_mb"] < TARGET_PEAK_MB
+    full_size = forms == TARGET_FORMS  # the size the issue sets the target for
     print(
         f"  bare GROUP BY : {bare['seconds']:7.2f} s (median)  peak {bare['peak_mb']:6.0f} MB"
         f"  (CPU {bare['cpu_s']:.2f} s)"
@@ -460,10 +462,8 @@ def bench(scale: float, folder: Path, results: Results) -> None:
         f"  job, same data: {rerun['seconds']:7.2f} s  peak {rerun['peak_mb']:6.0f} MB  "
         f"({rerun['rows']:,.0f} stored; {rerun['seconds'] / bare['seconds']:.2f}x bare)"
     )
-    print(
-        f"  target: job <= {TARGET_RATIO:g}x bare, peak < {TARGET_PEAK_MB} MB: "
-        + ("met" if met else "NOT met")
-    )
+    verdict = ("met" if met else "NOT met") if full_size else "set for the full size only"
+    print(f"  target: job <= {TARGET_RATIO:g}x bare, peak < {TARGET_PEAK_MB} MB: {verdict}")
     size_context = {"forms": forms, "officers": officers, "dossiers": dossiers}
     results.add("build_s", round(built, 1), "s", **size_context)
     results.add("bare_s", round(bare["seconds"], 3), "s", **size_context)

@@ -20,7 +20,6 @@ import json
 import logging
 import multiprocessing
 import os
-import queue
 import threading
 import traceback
 from collections import defaultdict
@@ -692,8 +691,8 @@ def widen_sqlite_cache(session: Session) -> None:
 #: than the overlap saves.
 BANDING_PROCESS_MIN_OFFICERS = 2000
 
-#: How often the banding process checks that the run is still there while it waits (seconds).
-_BANDING_POLL_SECONDS = 0.5
+#: How long the run waits for the banding process to end by itself before stopping it (s).
+_BANDING_EXIT_SECONDS = 0.5
 
 _UnitWork = list[tuple[int, Sequence[tuple[int, OfficerFacts]]]]
 
@@ -705,28 +704,25 @@ class BandingFailed(RuntimeError):
 def _band_and_send(
     ruleset: RuleSet,
     preview: bool,
-    work: multiprocessing.Queue[Any],
+    work: MPConnection,
     results: MPConnection,
-    run_end: MPConnection,
+    run_ends: tuple[MPConnection, MPConnection],
 ) -> None:
-    """The banding process: bands each unit it is sent, until None, and sends back its results
-    or the error that stopped it. It never touches the database, and ends if the run does."""
-    run_end.close()  # the run's end of the results pipe: the run alone reads it
-    run = os.getppid()
+    """The banding process: bands each unit it receives, until None, and sends back its
+    results or the error that stopped it. It never touches the database, and it ends when the
+    run does (the end of its work pipe)."""
+    for end in run_ends:  # the run's ends of the two pipes, inherited: only the run uses them
+        end.close()
     try:
-        while True:
-            try:
-                item = work.get(timeout=_BANDING_POLL_SECONDS)
-            except queue.Empty:
-                if os.getppid() != run:  # the run is gone: nobody waits for the results
-                    return
-                continue
-            if item is None:
-                return
+        while (item := work.recv()) is not None:
             unit_id, officers = item
             # Sent whole before the next unit is banded: what was sent survives this process.
             results.send((unit_id, band_unit(unit_id, officers, ruleset, preview)))
-    except BaseException:  # reported to the run, which raises it
+    except EOFError:  # the run is gone: nobody waits for the results
+        return
+    except BaseException as exc:  # reported to the run, which raises it
+        if isinstance(exc, BrokenPipeError):  # the run is gone while this one was sending
+            return
         results.send((None, traceback.format_exc()))
 
 
@@ -735,33 +731,46 @@ class _BandingProcess:
 
     Forked when the run begins, before it reads anything, so that it shares only the app's
     memory, not the month's facts or SQLite's page cache. Once the facts are gathered the run
-    sends it every unit (:meth:`results`) and stores each unit as its results come back:
-    SQLite writes one unit while the next one is banded beside it, on the other CPU.
+    sends it every unit (:meth:`results`, from a thread, so that the run never waits to send)
+    and stores each unit as its results come back: SQLite writes one unit while the next one is
+    banded beside it, on the other CPU. Each side holds only its own ends of the two pipes, so
+    either sees the other's end: a closed pipe, not a wait.
     """
 
     def __init__(self, ruleset: RuleSet, preview: bool) -> None:
         context = multiprocessing.get_context("fork")
-        self._work: multiprocessing.Queue[Any] = context.Queue()
-        self._results, sender = context.Pipe(duplex=False)
+        work_end, self._work = context.Pipe(duplex=False)
+        self._results, results_end = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_band_and_send,
-            args=(ruleset, preview, self._work, sender, self._results),
+            args=(ruleset, preview, work_end, results_end, (self._work, self._results)),
             name="rating-banding",
             daemon=True,
         )
         self._process.start()
-        sender.close()  # the process holds the only sending end: its end is the pipe's EOF
+        work_end.close()
+        results_end.close()
+        self._sender: threading.Thread | None = None
+
+    def _send(self, work: _UnitWork) -> None:
+        try:
+            for item in work:
+                self._work.send(item)
+            self._work.send(None)
+        except OSError:  # the process ended (BrokenPipeError): the run learns it by its results
+            pass
 
     def results(self, work: _UnitWork) -> Iterator[list[Banded]]:
         """Each unit's results of ``work``, in order (BandingFailed if the process fails)."""
-        for item in work:
-            self._work.put(item)  # queued at once: a thread of this process feeds the pipe
-        self._work.put(None)
+        self._sender = threading.Thread(
+            target=self._send, args=(work,), name="rating-banding-send", daemon=True
+        )
+        self._sender.start()
         for unit_id, _ in work:
             try:
                 got, payload = self._results.recv()
             except EOFError:
-                self._process.join(timeout=_BANDING_POLL_SECONDS)
+                self._process.join(timeout=_BANDING_EXIT_SECONDS)
                 raise BandingFailed(
                     f"the banding process ended (exit code {self._process.exitcode})"
                     f" before unit {unit_id}"
@@ -773,15 +782,17 @@ class _BandingProcess:
             yield payload
 
     def stop(self) -> None:
-        """End the process (at once if it is still banding) and release the channels."""
-        self._work.put(None)
-        self._process.join(timeout=_BANDING_POLL_SECONDS)
+        """End the process (at once if it is still banding) and close the pipes."""
+        if self._sender is None:  # the run failed before sending any work
+            self._work.close()  # the process reads the end of its work and exits
+        self._process.join(timeout=_BANDING_EXIT_SECONDS)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join()
+        if self._sender is not None:
+            self._sender.join()  # done, or failing to write to the ended process
+            self._work.close()
         self._results.close()
-        self._work.close()
-        self._work.cancel_join_thread()  # what is left in it is not needed any more
 
 
 def _wants_banding_process(session: Session, unit_codes: Sequence[str] | None) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import signal
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -367,6 +369,60 @@ def test_a_failed_banding_process_fails_the_run_at_its_unit_and_the_next_run_com
         monkeypatch.undo()
         summary = run_month(db.session, OCTOBER, AFTER_OCTOBER)
         assert [(unit.unit_code, unit.stored) for unit in summary.units] == [("U1", 0), ("U2", 2)]
+
+
+def _ended(pid: int) -> bool:
+    """Whether process ``pid`` has exited (gone, or a zombie nobody has reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+def test_a_killed_run_leaves_no_banding_process_behind(
+    app: Flask, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI or the scheduler killed in the middle of a run (SIGKILL, out of memory): its
+    banding process finds the run's ends of its pipes closed and exits, instead of banding on
+    for nobody."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: the run bands its units itself")
+    with app.app_context():
+        _two_units()
+    banding_pid = tmp_path / "banding.pid"
+    real_band = rating_job.band_unit
+
+    def slow_band_unit(*args: Any) -> Any:
+        banding_pid.write_text(str(os.getpid()))
+        time.sleep(0.3)
+        return real_band(*args)
+
+    monkeypatch.setattr(rating_job, "band_unit", slow_band_unit)
+    monkeypatch.setattr(rating_job, "BANDING_PROCESS_MIN_OFFICERS", 1)
+
+    def run() -> None:  # the run's own process, forked from this one
+        with app.app_context():
+            db.engine.dispose(close=False)  # the pool's connections are this test's
+            run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        os._exit(0)
+
+    runner = multiprocessing.get_context("fork").Process(target=run)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not banding_pid.exists():
+        assert runner.is_alive() and time.monotonic() < deadline
+        time.sleep(0.01)
+    banding = int(banding_pid.read_text())
+    assert banding != runner.pid and not _ended(banding)
+    os.kill(runner.pid, signal.SIGKILL)  # in the middle of banding the first unit
+    runner.join()
+    deadline = time.monotonic() + 10
+    while not _ended(banding):
+        assert time.monotonic() < deadline, "the banding process outlived its run"
+        time.sleep(0.05)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OfficerRating)) == 0
 
 
 def test_the_job_gathers_its_facts_without_holding_up_the_kiosks_writes(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm  # type: ignore[import-untyped]
-from wtforms import RadioField, SelectChoice, TextAreaField  # type: ignore[import-untyped]
-from wtforms.validators import DataRequired, Length, Optional  # type: ignore[import-untyped]
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs: 3.2
+from wtforms.validators import DataRequired, Length, Optional
 
 from forms.loader import DEFAULT_LANG, FormDefinition, Question, clean_text
 
@@ -44,6 +45,7 @@ def _clean_filter(value: object) -> object:
 def _field(definition: FormDefinition, question: Question, lang: str) -> Any:
     label = question.text_in(lang)
     if question.kind == "text":
+        assert question.max_length is not None, "the loader requires max_length on text questions"
         return TextAreaField(
             label,
             validators=[
@@ -64,7 +66,7 @@ def _field(definition: FormDefinition, question: Question, lang: str) -> Any:
         validators=validators,
         choices=choices,
         coerce=str,
-        invalid_choice_message=_message("invalid_choice", lang),
+        invalid_choice_message=_message("invalid_choice", lang),  # type: ignore[call-arg]  # WTForms 3.3
     )
 
 

@@ -418,7 +418,7 @@ class Banded(NamedTuple):
 
     The metrics and the reasons are the JSON texts that the digest hashes
     (:func:`_metrics_text`, :func:`_reasons_text`). Plain data, so that a unit's results can
-    come from the banding process (:func:`_banded_units`).
+    come from the banding process (:class:`_BandingProcess`).
     """
 
     officer_id: int
@@ -719,11 +719,9 @@ def _band_and_send(
             unit_id, officers = item
             # Sent whole before the next unit is banded: what was sent survives this process.
             results.send((unit_id, band_unit(unit_id, officers, ruleset, preview)))
-    except EOFError:  # the run is gone: nobody waits for the results
+    except (EOFError, BrokenPipeError):  # the run is gone: nobody waits for the results
         return
-    except BaseException as exc:  # reported to the run, which raises it
-        if isinstance(exc, BrokenPipeError):  # the run is gone while this one was sending
-            return
+    except BaseException:  # reported to the run, which raises it
         results.send((None, traceback.format_exc()))
 
 
@@ -750,6 +748,10 @@ class _BandingProcess:
     and stores each unit as its results come back: SQLite writes one unit while the next one is
     banded beside it, on the other CPU. Each side holds only its own ends of the two pipes, so
     either sees the other's end: a closed pipe, not a wait.
+
+    Forked, not spawned: the process starts at once and needs nothing pickled but the units.
+    The scheduler's process has other threads (APScheduler's); the forked process runs only
+    pure computation and pipe I/O, never a lock those threads may have held.
     """
 
     def __init__(self, ruleset: RuleSet, preview: bool) -> None:
@@ -820,12 +822,13 @@ def _wants_banding_process(session: Session, unit_codes: Sequence[str] | None) -
         count = count.join(Unit, Unit.id == Officer.unit_id).where(Unit.code.in_(unit_codes))
     if session.in_transaction():
         return int(session.scalar(count) or 0) >= BANDING_PROCESS_MIN_OFFICERS
-    # A read of its own, ended before the run's snapshot begins (see _snapshot_helper).
+    # A read of its own, ended before the run's snapshot begins (see _snapshot_helper); a
+    # commit, not a rollback, so that nothing the caller added before the run is dropped.
     session.connection(execution_options={READ_SNAPSHOT_BEGIN: True})
     try:
         return int(session.scalar(count) or 0) >= BANDING_PROCESS_MIN_OFFICERS
     finally:
-        session.rollback()
+        session.commit()
 
 
 @contextlib.contextmanager

@@ -425,6 +425,23 @@ def test_a_killed_run_leaves_no_banding_process_behind(
         assert db.session.scalar(select(func.count()).select_from(OfficerRating)) == 0
 
 
+@BACKENDS
+def test_a_run_keeps_and_counts_what_its_session_held_before_it(app: Flask, world: World) -> None:
+    """A change added to the session but not committed before the run (a caller's record of
+    violations: the session is then in a transaction, which the run reads in) is neither
+    dropped by the run's reads nor left out of its facts."""
+    with app.app_context():
+        _october_facts()
+        r1 = officer(db.session, "R1").id
+        db.session.add(OfficerMonthRecord(officer_id=r1, month=OCTOBER, violations=2))
+        run_month(db.session, OCTOBER, AFTER_OCTOBER)
+        db.session.remove()
+        stored = db.session.scalar(
+            select(OfficerMonthRecord.violations).where(OfficerMonthRecord.officer_id == r1)
+        )
+        assert stored == 2 and ratings(db.session, "R1")[-1].metrics["violations"] == 2
+
+
 def test_the_job_gathers_its_facts_without_holding_up_the_kiosks_writes(
     app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,10 +15,9 @@ from flask import Response as FlaskResponse
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db, login_manager
+from .extensions import DbSession, db, login_manager
 from .models import User
 
 ROLES = ("admin", "head", "viewer")
@@ -52,7 +51,7 @@ def check_password_strength(password: str) -> None:
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     username: str,
     password: str,
@@ -83,7 +82,7 @@ def create_user(
     return user
 
 
-def change_password(session: Session, user: User, new_password: str) -> None:
+def change_password(session: DbSession, user: User, new_password: str) -> None:
     """Set a new password and end every session of the account (committed)."""
     check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
@@ -93,14 +92,14 @@ def change_password(session: Session, user: User, new_password: str) -> None:
     session.commit()
 
 
-def end_sessions(session: Session, user: User) -> None:
+def end_sessions(session: DbSession, user: User) -> None:
     """Log the account out everywhere (committed)."""
     user.session_version += 1
     session.commit()
 
 
 def authenticate(
-    session: Session, username: str, password: str, otp: str | None, now: dt.datetime
+    session: DbSession, username: str, password: str, otp: str | None, now: dt.datetime
 ) -> tuple[User | None, str]:
     """The user if the credentials are right, else None and why (``bad_credentials``,
     ``locked``, ``otp_required``, ``bad_otp``). Failures are counted per account (committed)."""
@@ -135,7 +134,7 @@ def _count_failure(user: User, now: dt.datetime) -> None:
         user.failed_logins = 0
 
 
-def enable_totp(session: Session, user: User) -> str:
+def enable_totp(session: DbSession, user: User) -> str:
     """Give the account a new TOTP secret (committed); returns the provisioning URI."""
     secret = pyotp.random_base32()
     user.totp_secret = secret
@@ -143,7 +142,7 @@ def enable_totp(session: Session, user: User) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="Mot cua")
 
 
-def check_current_password(session: Session, user: User, password: str, now: dt.datetime) -> str:
+def check_current_password(session: DbSession, user: User, password: str, now: dt.datetime) -> str:
     """Confirm a signed-in user's password before a change to the account: ``ok``, ``locked`` or
     ``bad_credentials``. A wrong one counts as a failed login (committed), so a stolen session
     cannot guess the password around the login throttling."""
@@ -156,7 +155,7 @@ def check_current_password(session: Session, user: User, password: str, now: dt.
     return "ok"
 
 
-def check_totp_code(session: Session, user: User, code: str, now: dt.datetime) -> bool:
+def check_totp_code(session: DbSession, user: User, code: str, now: dt.datetime) -> bool:
     """Whether ``code`` is the account's current TOTP code; a wrong one counts as a failed login
     (committed), as at login."""
     if user.totp_secret and pyotp.TOTP(user.totp_secret).verify(
@@ -168,7 +167,7 @@ def check_totp_code(session: Session, user: User, code: str, now: dt.datetime) -
     return False
 
 
-def set_totp_secret(session: Session, user: User, secret: str | None) -> None:
+def set_totp_secret(session: DbSession, user: User, secret: str | None) -> None:
     """Turn two-factor sign-in on (a verified secret) or off (None) and end every session of the
     account (committed)."""
     user.totp_secret = secret

@@ -6,6 +6,7 @@ import contextlib
 import json
 import threading
 import time
+from typing import TypeAlias
 
 from flask import request
 from flask_babel import Babel
@@ -14,10 +15,11 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
 from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Stable constraint names, so that Alembic migrations work the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -87,6 +89,10 @@ def json_serializer(value: object) -> str:
 
 
 db = SQLAlchemy(model_class=Base, engine_options={"json_serializer": json_serializer})
+#: The session a use-case is given: ``db.session`` (the scoped session of the app context: views,
+#: CLI, scheduler), or a plain :class:`~sqlalchemy.orm.Session` (a run's own session, tests).
+#: Both offer the Session methods the use-cases call.
+DbSession: TypeAlias = Session | scoped_session[FlaskSession]
 migrate = Migrate(render_as_batch=True, compare_type=True)
 babel = Babel()
 csrf = CSRFProtect()

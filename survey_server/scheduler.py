@@ -21,9 +21,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy.orm import Session
 
-from .extensions import db
+from .extensions import DbSession, db
 from .models import utcnow
 from .services import alerts, rating_job, retention
 from .timeutil import LOCAL_TZ
@@ -31,18 +30,18 @@ from .timeutil import LOCAL_TZ
 log = logging.getLogger(__name__)
 
 
-def rate_previous_month(session: Session, now: dt.datetime) -> rating_job.RunSummary:
+def rate_previous_month(session: DbSession, now: dt.datetime) -> rating_job.RunSummary:
     """The final run of the month that just ended."""
     month = rating_job.previous_month(rating_job.local_month(now))
     return rating_job.run_month(session, month, now)
 
 
-def preview_current_month(session: Session, now: dt.datetime) -> rating_job.RunSummary:
+def preview_current_month(session: DbSession, now: dt.datetime) -> rating_job.RunSummary:
     """The nightly preview of the month in progress (stored only when something changed)."""
     return rating_job.run_month(session, rating_job.local_month(now), now)
 
 
-def apply_retention(session: Session, now: dt.datetime) -> retention.RetentionSummary:
+def apply_retention(session: DbSession, now: dt.datetime) -> retention.RetentionSummary:
     return retention.apply_retention(session, now)
 
 
@@ -51,7 +50,7 @@ class Job:
     """A scheduled job: ``func(session, now)`` on a cron schedule (local time)."""
 
     id: str
-    func: Callable[[Session, dt.datetime], object]
+    func: Callable[[DbSession, dt.datetime], object]
     cron: Mapping[str, Any]
     description: str
 

@@ -13,9 +13,8 @@ from typing import Any, TypeVar, cast
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ..extensions import db
+from ..extensions import DbSession, db
 from ..models import Officer, Unit, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,7 +36,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def descendant_unit_ids(session: Session, root_id: int) -> set[int]:
+def descendant_unit_ids(session: DbSession, root_id: int) -> set[int]:
     """The unit and all its sub-units (one query; the tree is walked in memory)."""
     children: dict[int | None, list[int]] = {}
     for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
@@ -52,7 +51,7 @@ def descendant_unit_ids(session: Session, root_id: int) -> set[int]:
     return found
 
 
-def visible_unit_ids(user: User, session: Session | None = None) -> set[int] | None:
+def visible_unit_ids(user: User, session: DbSession | None = None) -> set[int] | None:
     """None (every unit) for an admin; a head's or viewer's unit and its sub-units; else none."""
     if user.role == "admin":
         return None

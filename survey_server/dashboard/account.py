@@ -19,13 +19,12 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from .. import auth
-from ..extensions import db, limiter
+from ..extensions import DbSession, db, limiter
 from ..models import User, utcnow
 from ..services import audit
 from ..services.receipts import qr_svg
@@ -86,7 +85,7 @@ class TotpDisableForm(FlaskForm):
 
 
 def change_own_password(
-    db_session: Session, user: User, current: str, new: str, now: dt.datetime
+    db_session: DbSession, user: User, current: str, new: str, now: dt.datetime
 ) -> str | None:
     """Check the current password, then set the new one (audited, other sessions ended)."""
     outcome = auth.check_current_password(db_session, user, current, now)
@@ -99,7 +98,9 @@ def change_own_password(
     return None
 
 
-def enable_totp(db_session: Session, user: User, secret: str, code: str, now: dt.datetime) -> bool:
+def enable_totp(
+    db_session: DbSession, user: User, secret: str, code: str, now: dt.datetime
+) -> bool:
     """Store ``secret`` once ``code`` verifies against it (audited, other sessions ended)."""
     if not pyotp.TOTP(secret).verify(code.strip(), valid_window=1, for_time=now):
         return False
@@ -109,7 +110,7 @@ def enable_totp(db_session: Session, user: User, secret: str, code: str, now: dt
 
 
 def disable_totp(
-    db_session: Session, user: User, password: str, code: str, now: dt.datetime
+    db_session: DbSession, user: User, password: str, code: str, now: dt.datetime
 ) -> str | None:
     """Turn TOTP off given the password and a current code (audited, other sessions ended)."""
     outcome = auth.check_current_password(db_session, user, password, now)

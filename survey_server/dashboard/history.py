@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, and_, cast, or_, select
-from sqlalchemy.orm import Session
 
 from rating.metrics import METRIC_NAMES
 
+from ..extensions import DbSession
 from ..models import AuditEntry, MisconductReport, Officer, OfficerRating, Response, Unit, User
 from ..services.rating_job import first_of_month
 from ..timeutil import month_bounds
@@ -248,7 +248,7 @@ def _decision(entry: AuditEntry, role: str | None, month: dt.date) -> Decision |
     return Decision(entry.at, entry.action, role, reason or None, shown)
 
 
-def month_history(session: Session, officer: Officer, month: dt.date) -> list[HistoryItem]:
+def month_history(session: DbSession, officer: Officer, month: dt.date) -> list[HistoryItem]:
     """The officer's month newest first: each revision with what changed, and the decisions.
 
     Two queries: the revisions, then the audit entries (with the actor's role). Empty when the

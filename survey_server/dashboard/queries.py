@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import (
     MisconductReport,
     Officer,
@@ -114,7 +114,7 @@ class MonthView:
 
 
 def _history(
-    session: Session, unit_ids: Sequence[int], months: list[dt.date]
+    session: DbSession, unit_ids: Sequence[int], months: list[dt.date]
 ) -> tuple[dict[dt.date, Counter[str]], dict[dt.date, float | None]]:
     """Band counts and the unit's satisfied % per month (latest revisions; one query)."""
     rows = session.execute(
@@ -149,7 +149,7 @@ def _history(
     return bands, trend
 
 
-def _bands_of(session: Session, unit_id: int, month: dt.date) -> dict[int, str]:
+def _bands_of(session: DbSession, unit_id: int, month: dt.date) -> dict[int, str]:
     """Each officer's latest band of a month (no metrics or reasons loaded)."""
     latest: dict[int, tuple[int, str]] = {}
     query = select(OfficerRating.officer_id, OfficerRating.revision, OfficerRating.band).where(
@@ -161,7 +161,7 @@ def _bands_of(session: Session, unit_id: int, month: dt.date) -> dict[int, str]:
     return {officer_id: band for officer_id, (_, band) in latest.items()}
 
 
-def month_reports(session: Session, unit_id: int, month: dt.date) -> list[ReportRow]:
+def month_reports(session: DbSession, unit_id: int, month: dt.date) -> list[ReportRow]:
     """The misconduct reports of the unit's month, with the citizen's comment (one query).
 
     Only the comment and the day are read: nothing that identifies the citizen is.
@@ -187,7 +187,7 @@ def month_reports(session: Session, unit_id: int, month: dt.date) -> list[Report
 
 
 def month_view(
-    session: Session,
+    session: DbSession,
     unit: Unit,
     month: dt.date,
     *,
@@ -258,7 +258,7 @@ class OfficerView:
 
 
 def officer_responses(
-    session: Session, officer_id: int, month: dt.date
+    session: DbSession, officer_id: int, month: dt.date
 ) -> list[tuple[str, dict[str, Any]]]:
     """(form, answers) of the valid forms about the officer in the month."""
     start, end = month_bounds(month.year, month.month)
@@ -312,7 +312,7 @@ def question_averages(
 
 
 def officer_view(
-    session: Session, officer: Officer, month: dt.date, forms: dict[str, Any], lang: str
+    session: DbSession, officer: Officer, month: dt.date, forms: dict[str, Any], lang: str
 ) -> OfficerView:
     month = first_of_month(month)
     history = officer_history(session, officer.id, months=12)

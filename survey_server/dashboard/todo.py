@@ -15,8 +15,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import MisconductReport, Officer, OfficerRating, Unit, UnitMonth, User
 from ..services.rating_job import month_is_over, month_reports_query, previous_month
 from ..timeutil import local_month
@@ -81,7 +81,7 @@ def month_state(
 
 
 def _pending_by_unit(
-    session: Session, month: dt.date, unit_ids: Collection[int] | None
+    session: DbSession, month: dt.date, unit_ids: Collection[int] | None
 ) -> Counter[int]:
     """Pending misconduct reports of ``month`` per unit (one GROUP BY)."""
     query = (
@@ -99,7 +99,7 @@ def _pending_by_unit(
     return pending
 
 
-def unit_todos(session: Session, unit_ids: Collection[int] | None, now: dt.datetime) -> Todo:
+def unit_todos(session: DbSession, unit_ids: Collection[int] | None, now: dt.datetime) -> Todo:
     """The active units of ``unit_ids`` (None: every unit) with the state of their two months.
 
     Five queries whatever the number of units.

@@ -22,12 +22,12 @@ from typing import Any
 from flask_babel import LazyString, lazy_gettext
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from rating import RuleSet, RuleSetError
 from rating.ruleset import available_rulesets, default_rulesets_dir, load_ruleset, ruleset_for_month
 
 from .. import auth
+from ..extensions import DbSession
 from ..models import STAFF_GROUPS, Centre, Counter, Device, Officer, Unit, User
 from . import audit, credentials, kiosk
 
@@ -92,7 +92,7 @@ def _text(value: str | None, field: str, *, required: bool = True) -> str | None
     return value
 
 
-def _code(session: Session, model: Any, value: str | None, current_id: int | None) -> str:
+def _code(session: DbSession, model: Any, value: str | None, current_id: int | None) -> str:
     code = _text(value, "code") or ""
     if not CODE_PATTERN.fullmatch(code):
         raise AdminError("bad_code", "code")
@@ -102,7 +102,7 @@ def _code(session: Session, model: Any, value: str | None, current_id: int | Non
     return code
 
 
-def _get(session: Session, model: Any, ident: int | None, code: str, field: str) -> Any:
+def _get(session: DbSession, model: Any, ident: int | None, code: str, field: str) -> Any:
     row = session.get(model, ident) if ident is not None else None
     if row is None:
         raise AdminError(code, field)
@@ -124,7 +124,7 @@ def _changes(row: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_unit(
-    session: Session,
+    session: DbSession,
     unit: Unit | None,
     *,
     code: str,
@@ -156,7 +156,7 @@ def save_unit(
 
 
 def _save(
-    session: Session, row: Any, model: Any, values: dict[str, Any], actor: str, entity: str
+    session: DbSession, row: Any, model: Any, values: dict[str, Any], actor: str, entity: str
 ) -> Any:
     if row is None:
         row = model(**values)
@@ -194,7 +194,7 @@ def parse_networks(text: str | Iterable[str]) -> list[str]:
 
 
 def save_centre(
-    session: Session,
+    session: DbSession,
     centre: Centre | None,
     *,
     code: str,
@@ -216,7 +216,7 @@ def save_centre(
 
 
 def save_counter(
-    session: Session,
+    session: DbSession,
     counter: Counter | None,
     *,
     code: str,
@@ -241,7 +241,7 @@ def save_counter(
 
 
 def save_officer(
-    session: Session,
+    session: DbSession,
     officer: Officer | None,
     *,
     code: str,
@@ -266,7 +266,7 @@ def save_officer(
     return result
 
 
-def set_pin(session: Session, officer: Officer, pin: str, actor: str) -> None:
+def set_pin(session: DbSession, officer: Officer, pin: str, actor: str) -> None:
     """Give the officer a PIN of their choosing (hashed, audited)."""
     try:
         kiosk.set_officer_pin(session, officer, pin.strip(), actor)
@@ -274,7 +274,7 @@ def set_pin(session: Session, officer: Officer, pin: str, actor: str) -> None:
         raise AdminError("bad_pin", "pin") from None
 
 
-def reset_pin(session: Session, officer: Officer, actor: str) -> str:
+def reset_pin(session: DbSession, officer: Officer, actor: str) -> str:
     """Give the officer a new random 6-digit PIN; returned once to hand over, stored hashed."""
     pin = f"{secrets.randbelow(10**6):06d}"
     kiosk.set_officer_pin(session, officer, pin, actor)
@@ -282,7 +282,7 @@ def reset_pin(session: Session, officer: Officer, actor: str) -> str:
 
 
 def save_photo(
-    session: Session, officer: Officer, data: bytes, photos_dir: Path, actor: str
+    session: DbSession, officer: Officer, data: bytes, photos_dir: Path, actor: str
 ) -> str:
     """Store the officer's photo, re-encoded as a JPEG of at most 600 px (which also drops the
     camera's metadata), as ``<photos_dir>/<name>``; returns the name, kept in ``officer.photo``."""
@@ -315,13 +315,13 @@ def save_photo(
 
 
 def register_device(
-    session: Session, counter: Counter, name: str | None, actor: str
+    session: DbSession, counter: Counter, name: str | None, actor: str
 ) -> tuple[Device, str]:
     """Register a kiosk at ``counter``; the token is returned once (credentials service)."""
     return credentials.register_device(session, counter.code, (name or "").strip() or None, actor)
 
 
-def revoke_device(session: Session, device: Device, actor: str, now: dt.datetime) -> None:
+def revoke_device(session: DbSession, device: Device, actor: str, now: dt.datetime) -> None:
     if device.revoked_at is not None:
         raise AdminError("already_revoked")
     credentials.revoke_device(session, device, actor, now)
@@ -337,7 +337,7 @@ def _account_error(error: auth.AccountError) -> AdminError:
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     username: str,
     display_name: str,
@@ -366,7 +366,7 @@ def create_user(
 
 
 def update_user(
-    session: Session,
+    session: DbSession,
     user: User,
     *,
     display_name: str,
@@ -401,7 +401,7 @@ def update_user(
     return user
 
 
-def reset_password(session: Session, user: User, password: str, actor: str) -> None:
+def reset_password(session: DbSession, user: User, password: str, actor: str) -> None:
     """Set a new password (ends the account's sessions), audited."""
     try:
         auth.check_password_strength(password)
@@ -446,7 +446,7 @@ def in_effect(rulesets: Sequence[RuleSet], months: Sequence[dt.date]) -> list[tu
 
 
 def upload_ruleset(
-    session: Session, filename: str, data: bytes, directory: Path, actor: str
+    session: DbSession, filename: str, data: bytes, directory: Path, actor: str
 ) -> RuleSet:
     """Validate a rule set file with the rating engine's loader and store it in ``directory``.
 

@@ -24,8 +24,9 @@ from typing import Any
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
+from ..extensions import DbSession
 from ..models import Alert, Centre, Counter, Device, MisconductReport, Officer, Response, User
 from ..timeutil import LOCAL_TZ
 from . import audit
@@ -73,7 +74,7 @@ class AlertSettings:
 
 
 def scan_alerts(
-    session: Session, now: dt.datetime, settings: AlertSettings | None = None
+    session: DbSession, now: dt.datetime, settings: AlertSettings | None = None
 ) -> list[Alert]:
     """Store the alerts not yet raised (committed); returns the new ones."""
     settings = settings or AlertSettings()
@@ -85,7 +86,9 @@ def scan_alerts(
     return new
 
 
-def _misconduct_alerts(session: Session, now: dt.datetime, settings: AlertSettings) -> list[Alert]:
+def _misconduct_alerts(
+    session: DbSession, now: dt.datetime, settings: AlertSettings
+) -> list[Alert]:
     reports = session.execute(
         select(MisconductReport.id, MisconductReport.created_at, Officer.id, Officer.unit_id)
         .join(Officer, MisconductReport.officer_id == Officer.id)
@@ -106,7 +109,7 @@ def _misconduct_alerts(session: Session, now: dt.datetime, settings: AlertSettin
 
 
 def _dissatisfaction_alerts(
-    session: Session, now: dt.datetime, settings: AlertSettings
+    session: DbSession, now: dt.datetime, settings: AlertSettings
 ) -> list[Alert]:
     since = now - settings.lookback
     rows = session.execute(
@@ -164,7 +167,7 @@ def _dissatisfaction_alerts(
 
 
 def list_alerts(
-    session: Session,
+    session: DbSession,
     unit_ids: Sequence[int] | None,
     *,
     include_acknowledged: bool = True,
@@ -188,7 +191,7 @@ def list_alerts(
     return list(session.scalars(query).unique())
 
 
-def acknowledge(session: Session, alert: Alert, user: User, now: dt.datetime) -> None:
+def acknowledge(session: DbSession, alert: Alert, user: User, now: dt.datetime) -> None:
     """Mark an alert as seen (committed, audited)."""
     if alert.acknowledged_at is not None:
         return
@@ -240,7 +243,7 @@ def build_message(alerts: Sequence[Alert], sender: str, recipients: Sequence[str
     return message
 
 
-def send_pending(session: Session, now: dt.datetime, config: Mapping[str, Any]) -> int:
+def send_pending(session: DbSession, now: dt.datetime, config: Mapping[str, Any]) -> int:
     """E-mail the alerts not yet sent when MAIL_SERVER and ALERT_MAIL_TO are set (committed).
 
     Returns how many alerts went out. A failure is logged and the alerts stay pending, so the
@@ -279,7 +282,7 @@ def send_pending(session: Session, now: dt.datetime, config: Mapping[str, Any]) 
     return len(pending)
 
 
-def run_alerts_job(session: Session, now: dt.datetime) -> list[Alert]:
+def run_alerts_job(session: DbSession, now: dt.datetime) -> list[Alert]:
     """The scheduled job: scan, then e-mail what is new (settings from the app config)."""
     from flask import current_app
 
@@ -302,7 +305,7 @@ class KioskHealth:
 
 
 def fleet_health(
-    session: Session,
+    session: DbSession,
     now: dt.datetime,
     offline_after: dt.timedelta,
     unit_ids: Sequence[int] | None = None,

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from ..extensions import DbSession
 from ..models import AuditEntry
 
 log = logging.getLogger(__name__)
 
 
 def record(
-    session: Session,
+    session: DbSession,
     actor: str,
     action: str,
     entity: str,

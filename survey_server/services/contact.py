@@ -14,8 +14,8 @@ import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import MisconductReport, ResponseContact
 from ..models import Response as ResponseRow
 from . import Refused
@@ -42,7 +42,7 @@ def normalise_phone(raw: str) -> str | None:
 
 
 def record_contact(
-    session: Session,
+    session: DbSession,
     response: ResponseRow,
     definition: FormDefinition,
     phone: str | None,
@@ -78,7 +78,7 @@ def record_contact(
     return contact
 
 
-def erase_contacts_of_response(session: Session, response_id: int, now: dt.datetime) -> int:
+def erase_contacts_of_response(session: DbSession, response_id: int, now: dt.datetime) -> int:
     """Erase the number left with a response (its report was closed). Does not commit."""
     contacts = session.scalars(
         select(ResponseContact).where(
@@ -92,7 +92,7 @@ def erase_contacts_of_response(session: Session, response_id: int, now: dt.datet
 
 
 def purge_contacts_of_closed_reports(
-    session: Session, now: dt.datetime, retention_days: int = DEFAULT_RETENTION_DAYS
+    session: DbSession, now: dt.datetime, retention_days: int = DEFAULT_RETENTION_DAYS
 ) -> int:
     """Erase the numbers whose reports are all decided, and those left with a low rating but no
     report once ``retention_days`` have passed. Does not commit (the retention job does)."""

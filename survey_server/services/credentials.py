@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Connection, Row, bindparam, select, update
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import Counter, Device, IntegrationKey
 from ..security import hash_secret, new_secret
 from . import audit
@@ -17,7 +17,7 @@ class UnknownCounter(LookupError):
 
 
 def register_device(
-    session: Session, counter_code: str, name: str | None, actor: str
+    session: DbSession, counter_code: str, name: str | None, actor: str
 ) -> tuple[Device, str]:
     """Register a kiosk at a counter. Returns the device and its token (not stored in clear)."""
     counter = session.scalar(select(Counter).where(Counter.code == counter_code))
@@ -34,13 +34,13 @@ def register_device(
     return device, token
 
 
-def revoke_device(session: Session, device: Device, actor: str, now: dt.datetime) -> None:
+def revoke_device(session: DbSession, device: Device, actor: str, now: dt.datetime) -> None:
     device.revoked_at = now
     audit.record(session, actor, "revoke", "device", device.id)
     session.commit()
 
 
-def create_integration_key(session: Session, name: str, actor: str) -> tuple[IntegrationKey, str]:
+def create_integration_key(session: DbSession, name: str, actor: str) -> tuple[IntegrationKey, str]:
     """Create a key for the dossier system. Returns the row and the key (shown once)."""
     secret = new_secret("key")
     key = IntegrationKey(name=name, key_hash=hash_secret(secret))
@@ -51,7 +51,7 @@ def create_integration_key(session: Session, name: str, actor: str) -> tuple[Int
     return key, secret
 
 
-def device_for_token(session: Session, token: str) -> Device | None:
+def device_for_token(session: DbSession, token: str) -> Device | None:
     return session.scalar(select(Device).where(Device.token_hash == hash_secret(token)))
 
 
@@ -82,7 +82,7 @@ def kiosk_for_token(
 
 
 def mark_seen(
-    session: Session, device_id: int, last_seen_at: dt.datetime | None, now: dt.datetime
+    session: DbSession, device_id: int, last_seen_at: dt.datetime | None, now: dt.datetime
 ) -> None:
     """Record that the kiosk was heard from, at most once per :data:`LAST_SEEN_RESOLUTION`
     (in the caller's transaction)."""
@@ -90,7 +90,7 @@ def mark_seen(
         session.connection().execute(_MARK_SEEN, {"device_id": device_id, "last_seen_at": now})
 
 
-def integration_key_for_secret(session: Session, secret: str) -> IntegrationKey | None:
+def integration_key_for_secret(session: DbSession, secret: str) -> IntegrationKey | None:
     return session.scalar(
         select(IntegrationKey).where(IntegrationKey.key_hash == hash_secret(secret))
     )

@@ -12,8 +12,8 @@ from typing import Any
 
 from flask_babel import LazyString, force_locale, lazy_gettext
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import MisconductReport, Officer, OfficerMonthRecord, Response, UnitMonth, User
 from ..timeutil import month_bounds
 from . import Refused, audit, contact
@@ -61,13 +61,13 @@ def _authorise(user: User, unit_id: int) -> None:
     raise DecisionRefused(403, "forbidden")
 
 
-def _unit_month(session: Session, unit_id: int, month: dt.date) -> UnitMonth | None:
+def _unit_month(session: DbSession, unit_id: int, month: dt.date) -> UnitMonth | None:
     return session.scalar(
         select(UnitMonth).where(UnitMonth.unit_id == unit_id, UnitMonth.month == month)
     )
 
 
-def _require_open(session: Session, unit_id: int, month: dt.date) -> None:
+def _require_open(session: DbSession, unit_id: int, month: dt.date) -> None:
     record = _unit_month(session, unit_id, month)
     if record is not None and record.state == "approved":
         raise DecisionRefused(409, "month_locked", {"month": month.strftime("%Y-%m")})
@@ -81,7 +81,7 @@ def _reason(reason: str | None) -> str:
 
 
 def decide_report(
-    session: Session,
+    session: DbSession,
     report_id: int,
     *,
     confirm: bool,
@@ -137,7 +137,7 @@ def decide_report(
 
 
 def record_month(
-    session: Session,
+    session: DbSession,
     officer_id: int,
     month: dt.date,
     *,
@@ -190,7 +190,7 @@ def record_month(
     return record
 
 
-def pending_reports(session: Session, unit_id: int, month: dt.date) -> int:
+def pending_reports(session: DbSession, unit_id: int, month: dt.date) -> int:
     """How many misconduct reports of the unit's month still wait for the head."""
     start, end = month_bounds(month.year, month.month)
     query = (
@@ -210,7 +210,7 @@ def pending_reports(session: Session, unit_id: int, month: dt.date) -> int:
 
 
 def approve_month(
-    session: Session, unit_id: int, month: dt.date, *, user: User, now: dt.datetime
+    session: DbSession, unit_id: int, month: dt.date, *, user: User, now: dt.datetime
 ) -> UnitMonth:
     """Approve (and lock) a unit's month once it is over and no report is pending.
 
@@ -248,7 +248,7 @@ def approve_month(
 
 
 def reopen_month(
-    session: Session,
+    session: DbSession,
     unit_id: int,
     month: dt.date,
     *,

@@ -9,8 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import (
     Centre,
     Counter,
@@ -99,11 +99,11 @@ class DemoSummary:
     shifts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def demo_loaded(session: Session) -> bool:
+def demo_loaded(session: DbSession) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Unit)))
 
 
-def seed_demo(session: Session, now: dt.datetime, seed: int = 2024) -> DemoSummary:
+def seed_demo(session: DbSession, now: dt.datetime, seed: int = 2024) -> DemoSummary:
     """Load the demo province in one transaction. Call only on an empty database."""
     rng = random.Random(seed)
     summary = DemoSummary()
@@ -189,7 +189,7 @@ def seed_demo(session: Session, now: dt.datetime, seed: int = 2024) -> DemoSumma
 
 
 def _demo_shifts(
-    session: Session,
+    session: DbSession,
     rng: random.Random,
     officers_by_unit: dict[str, dict[str, list[Officer]]],
     counters_by_unit: dict[str, list[Counter]],
@@ -219,7 +219,7 @@ DEMO_USERS = [
 ]
 
 
-def _demo_users(session: Session, province: Unit, summary: DemoSummary) -> None:
+def _demo_users(session: DbSession, province: Unit, summary: DemoSummary) -> None:
     """Dashboard accounts, each with a fresh random password (printed once by ``demo seed``)."""
     from ..auth import hash_password
 

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import Centre, Dossier, Officer, Unit
 from ..timeutil import parse_iso_datetime
 from . import Refused
@@ -39,7 +39,7 @@ class DossierFacts:
     late_responsible: list[Officer]
 
 
-def upsert_dossier(session: Session, body: Any) -> tuple[Dossier, bool]:
+def upsert_dossier(session: DbSession, body: Any) -> tuple[Dossier, bool]:
     """Create or update one dossier. Returns it and whether it was created.
 
     Raises :class:`Refused` (422) naming every field at fault; nothing is written then.
@@ -77,7 +77,7 @@ def _apply(dossier: Dossier, facts: DossierFacts) -> None:
     dossier.late_responsible = facts.late_responsible
 
 
-def _validate(session: Session, body: Any) -> DossierFacts:
+def _validate(session: DbSession, body: Any) -> DossierFacts:
     if not isinstance(body, dict):
         raise Refused(422, "invalid_body", {"body": "not_an_object"})
     fields: dict[str, str] = {}
@@ -142,7 +142,7 @@ def _validate(session: Session, body: Any) -> DossierFacts:
 
 
 def _lookup(
-    session: Session, model: type[T], body: dict[str, Any], key: str, fields: dict[str, str]
+    session: DbSession, model: type[T], body: dict[str, Any], key: str, fields: dict[str, str]
 ) -> T | None:
     value = body.get(key)
     if value is None or key in fields:
@@ -157,7 +157,7 @@ def _lookup(
 
 
 def _lookup_list(
-    session: Session, body: dict[str, Any], key: str, fields: dict[str, str]
+    session: DbSession, body: dict[str, Any], key: str, fields: dict[str, str]
 ) -> list[Officer]:
     values = body.get(key)
     if values is None:

@@ -34,7 +34,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from rating.index import (
     AnswerCounts,
@@ -52,6 +52,7 @@ from rating.index import (
     score_unit,
 )
 
+from ..extensions import DbSession
 from ..models import (
     Centre,
     Counter,
@@ -192,7 +193,7 @@ ANSWER_CHUNK = 200
 
 
 def _answer_rows(
-    session: Session, year: int, unit_ids: list[int] | None = None
+    session: DbSession, year: int, unit_ids: list[int] | None = None
 ) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
     """The year's valid answers as ``(unit id, form, answers)``, streamed in no set order.
 
@@ -242,7 +243,7 @@ def _year_answers(year: int, *columns: Any) -> tuple[Any, Any]:
 
 
 def answers_by_unit(
-    session: Session, year: int, unit_ids: list[int] | None = None
+    session: DbSession, year: int, unit_ids: list[int] | None = None
 ) -> dict[int, list[tuple[str, Mapping[str, Any]]]]:
     """The year's valid answers, grouped by the unit they count for (see ``_answer_rows``)."""
     grouped: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
@@ -252,7 +253,7 @@ def answers_by_unit(
 
 
 def counts_by_unit(
-    session: Session, year: int, unit_ids: list[int], config: SatisfactionConfig
+    session: DbSession, year: int, unit_ids: list[int], config: SatisfactionConfig
 ) -> dict[int, dict[str, AnswerCounts]]:
     """``count_answers`` of each unit's answers for the year, counted by the database.
 
@@ -293,7 +294,7 @@ def _answer_text(dialect: str, question_id: str) -> ColumnElement[str]:
 
 
 def _sql_counts(
-    session: Session, year: int, unit_ids: list[int], config: SatisfactionConfig
+    session: DbSession, year: int, unit_ids: list[int], config: SatisfactionConfig
 ) -> dict[int, dict[str, AnswerCounts]]:
     """``counts_by_unit`` as one GROUP BY unit with a CASE per question of the mapping."""
     dialect = session.get_bind().dialect.name
@@ -341,7 +342,7 @@ def _sql_counts(
 
 
 def counts_in_python(
-    session: Session, year: int, unit_ids: list[int], config: SatisfactionConfig
+    session: DbSession, year: int, unit_ids: list[int], config: SatisfactionConfig
 ) -> dict[int, dict[str, AnswerCounts]]:
     """``count_answers`` of each unit's answers for the year, without holding them all.
 
@@ -375,7 +376,7 @@ def counts_in_python(
 
 
 def satisfaction_for_units(
-    session: Session,
+    session: DbSession,
     year: int,
     units: Iterable[Unit],
     config: SatisfactionConfig | None = None,
@@ -412,14 +413,14 @@ def satisfaction_for_units(
 
 
 def unit_satisfaction(
-    session: Session, unit: Unit, year: int, config: SatisfactionConfig | None = None
+    session: DbSession, unit: Unit, year: int, config: SatisfactionConfig | None = None
 ) -> UnitSatisfaction:
     return satisfaction_for_units(session, year, [unit], config)[0]
 
 
 @translated
 def import_survey_results(
-    session: Session,
+    session: DbSession,
     year: int,
     rows: Iterable[tuple[str, str, Decimal, int | None]],
     actor: str,
@@ -475,7 +476,7 @@ def import_survey_results(
 
 
 def _imported_results(
-    session: Session, year: int, unit_ids: list[int]
+    session: DbSession, year: int, unit_ids: list[int]
 ) -> dict[int, dict[str, SatisfactionSurveyResult]]:
     rows = session.scalars(
         select(SatisfactionSurveyResult).where(
@@ -535,7 +536,7 @@ def satisfaction_applies(table: IndexTable, config: SatisfactionConfig) -> bool:
 
 @translated
 def save_scores(
-    session: Session,
+    session: DbSession,
     unit: Unit,
     year: int,
     table: IndexTable,
@@ -681,7 +682,7 @@ def save_scores(
 
 
 def clear_override(
-    session: Session, unit: Unit, year: int, table: IndexTable, code: str, actor: str
+    session: DbSession, unit: Unit, year: int, table: IndexTable, code: str, actor: str
 ) -> bool:
     """Give an overridden 8.3 leaf back to the automatic figure. True if there was one."""
     assessment = _assessment(session, unit, year, table.id, create=False)
@@ -703,7 +704,7 @@ def clear_override(
 
 
 def unit_index(
-    session: Session,
+    session: DbSession,
     unit: Unit,
     year: int,
     table: IndexTable,
@@ -743,7 +744,7 @@ def unit_index(
 
 
 def ranking(
-    session: Session,
+    session: DbSession,
     year: int,
     table: IndexTable,
     unit_ids: Iterable[int] | None = None,
@@ -785,7 +786,7 @@ def ranking(
 
 
 def _assessment(
-    session: Session, unit: Unit, year: int, table_id: str, create: bool
+    session: DbSession, unit: Unit, year: int, table_id: str, create: bool
 ) -> IndexAssessment | None:
     assessment = session.scalar(
         select(IndexAssessment).where(
@@ -801,7 +802,7 @@ def _assessment(
 
 
 def _current_rows(
-    session: Session,
+    session: DbSession,
     unit: Unit,
     year: int,
     table: IndexTable,

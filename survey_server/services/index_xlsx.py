@@ -25,10 +25,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from rating.index import IndexTable
 
+from ..extensions import DbSession
 from ..models import Unit
 from .index import (
     NOT_ASSESSED_ENTRY,
@@ -193,7 +193,7 @@ class SheetScores:
 
 
 def read_workbook(
-    session: Session,
+    session: DbSession,
     stream: IO[bytes] | bytes,
     year: int,
     table: IndexTable,
@@ -210,7 +210,7 @@ def read_workbook(
 
 
 def _read_workbook(
-    session: Session,
+    session: DbSession,
     stream: IO[bytes] | bytes,
     year: int,
     table: IndexTable,
@@ -241,7 +241,7 @@ def _read_workbook(
 
 
 def import_workbook(
-    session: Session,
+    session: DbSession,
     stream: IO[bytes] | bytes,
     year: int,
     table: IndexTable,
@@ -422,7 +422,7 @@ def _as_int(value: object) -> int | None:
     return None
 
 
-def export_units(session: Session, units: Iterable[Unit], year: int, table: IndexTable) -> bytes:
+def export_units(session: DbSession, units: Iterable[Unit], year: int, table: IndexTable) -> bytes:
     return export_workbook(unit_index(session, unit, year, table) for unit in units)
 
 

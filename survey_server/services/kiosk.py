@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..extensions import DbSession
 from ..models import Counter, CounterCurrentDossier, Device, Dossier, Officer, Response, Shift
 from ..timeutil import parse_iso_datetime
 from . import Refused, audit
@@ -39,7 +39,7 @@ class BurstPolicy:
 # -- officers and shifts ---------------------------------------------------------------------
 
 
-def set_officer_pin(session: Session, officer: Officer, pin: str, actor: str) -> None:
+def set_officer_pin(session: DbSession, officer: Officer, pin: str, actor: str) -> None:
     """Give an officer the PIN they open shifts with (stored hashed)."""
     if not (pin.isdigit() and 4 <= len(pin) <= 12):
         raise ValueError("a PIN is 4 to 12 digits")
@@ -48,7 +48,7 @@ def set_officer_pin(session: Session, officer: Officer, pin: str, actor: str) ->
     session.commit()
 
 
-def authenticate_officer(session: Session, officer_code: object, pin: object) -> Officer:
+def authenticate_officer(session: DbSession, officer_code: object, pin: object) -> Officer:
     """The active officer with this code and PIN; :class:`Refused` 401 ``wrong_pin`` otherwise.
 
     The same answer for an unknown code and a wrong PIN, so codes cannot be probed.
@@ -66,7 +66,7 @@ def authenticate_officer(session: Session, officer_code: object, pin: object) ->
     return officer
 
 
-def counter_by_code(session: Session, code: str) -> Counter:
+def counter_by_code(session: DbSession, code: str) -> Counter:
     counter = session.scalar(select(Counter).where(Counter.code == code))
     if counter is None:
         raise Refused(404, "unknown_counter")
@@ -74,7 +74,7 @@ def counter_by_code(session: Session, code: str) -> Counter:
 
 
 def open_shift(
-    session: Session, counter: Counter, officer: Officer, via: str, now: dt.datetime
+    session: DbSession, counter: Counter, officer: Officer, via: str, now: dt.datetime
 ) -> Shift:
     """Open ``officer``'s shift at ``counter``, closing whatever shift was open there and any
     shift the officer still had open at another counter (one person, one desk)."""
@@ -102,7 +102,7 @@ def open_shift(
     return shift
 
 
-def close_shift(session: Session, counter: Counter, now: dt.datetime, actor: str) -> Shift | None:
+def close_shift(session: DbSession, counter: Counter, now: dt.datetime, actor: str) -> Shift | None:
     """Close the open shift at ``counter``, if any, and forget the counter's current dossier."""
     shift = current_shift(session, counter)
     if shift is not None:
@@ -115,7 +115,7 @@ def close_shift(session: Session, counter: Counter, now: dt.datetime, actor: str
     return shift
 
 
-def current_shift(session: Session, counter: Counter) -> Shift | None:
+def current_shift(session: DbSession, counter: Counter) -> Shift | None:
     return session.scalar(
         select(Shift).where(Shift.counter_id == counter.id, Shift.closed_at.is_(None))
     )
@@ -125,7 +125,7 @@ def current_shift(session: Session, counter: Counter) -> Shift | None:
 
 
 def set_current_dossier(
-    session: Session, counter: Counter, dossier_code: object, via: str, now: dt.datetime
+    session: DbSession, counter: Counter, dossier_code: object, via: str, now: dt.datetime
 ) -> Dossier | None:
     """Set (or clear, with None) the dossier being served at ``counter``."""
     if via not in DOSSIER_SOURCES:
@@ -151,12 +151,12 @@ def set_current_dossier(
     return dossier
 
 
-def current_dossier(session: Session, counter: Counter) -> Dossier | None:
+def current_dossier(session: DbSession, counter: Counter) -> Dossier | None:
     current = session.get(CounterCurrentDossier, counter.id)
     return current.dossier if current is not None else None
 
 
-def _has_valid_answer(session: Session, dossier: Dossier, form_id: str) -> bool:
+def _has_valid_answer(session: DbSession, dossier: Dossier, form_id: str) -> bool:
     found = session.scalar(
         select(Response.id).where(
             Response.dossier_id == dossier.id, Response.form == form_id, Response.valid.is_(True)
@@ -168,7 +168,7 @@ def _has_valid_answer(session: Session, dossier: Dossier, form_id: str) -> bool:
 # -- what the kiosk shows --------------------------------------------------------------------
 
 
-def kiosk_state(session: Session, device: Device) -> dict[str, Any]:
+def kiosk_state(session: DbSession, device: Device) -> dict[str, Any]:
     """What the kiosk at ``device``'s counter shows now (JSON-serialisable).
 
     ``form`` and ``dossier_code`` say what the next rating is: ``phieu2`` for a returned dossier
@@ -213,7 +213,7 @@ def kiosk_state(session: Session, device: Device) -> dict[str, Any]:
 
 
 def record_heartbeat(
-    session: Session,
+    session: DbSession,
     device: Device,
     body: Any,
     now: dt.datetime,
@@ -264,7 +264,7 @@ def record_heartbeat(
 
 
 def flag_bursts(
-    session: Session, device: Device, since: dt.datetime, policy: BurstPolicy
+    session: DbSession, device: Device, since: dt.datetime, policy: BurstPolicy
 ) -> list[str]:
     """Flag ``burst`` on every rating from ``device`` (answered after ``since``) that lies in a
     window of ``policy.window`` holding more than ``policy.count`` ratings. Flagged ratings stay

@@ -17,8 +17,8 @@ from flask_babel import LazyString, lazy_gettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import Officer, Unit
 from . import audit
 from .admin import CODE_PATTERN
@@ -147,7 +147,7 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
     return result
 
 
-def import_officers(session: Session, data: bytes, actor: str) -> ImportSummary:
+def import_officers(session: DbSession, data: bytes, actor: str) -> ImportSummary:
     """Create or update the officers of the sheet (one commit), or refuse the whole file."""
     rows = read_rows(data)
     units: dict[str, int] = {

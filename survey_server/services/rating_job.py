@@ -42,14 +42,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, aliased, scoped_session
+from sqlalchemy.orm import aliased, scoped_session
 
 from rating import OfficerFacts, OfficerResult, RuleSet, evaluate_unit, ruleset_for_month
 from rating.engine import reason_json
 from rating.ruleset import available_rulesets, default_rulesets_dir
 
 from .. import READ_SNAPSHOT_BEGIN
-from ..extensions import JSONText
+from ..extensions import DbSession, JSONText
 from ..models import (
     Dossier,
     MisconductReport,
@@ -176,7 +176,7 @@ def month_reports_query(month: dt.date) -> Any:
 
 
 def in_month_by_key(
-    session: Session,
+    session: DbSession,
     id_column: Any,
     time_column: Any,
     start: dt.datetime,
@@ -260,7 +260,7 @@ _FIRST_READ = select(Unit.id).limit(1)
 
 
 @contextlib.contextmanager
-def _snapshot_helper(session: Session) -> Iterator[Connection | None]:
+def _snapshot_helper(session: DbSession) -> Iterator[Connection | None]:
     """A second connection reading the same snapshot as the session's, for
     :func:`gather_facts`; None unless on a SQLite file with two CPUs or more.
 
@@ -287,7 +287,7 @@ def _snapshot_helper(session: Session) -> Iterator[Connection | None]:
 
 
 def gather_facts(
-    session: Session,
+    session: DbSession,
     month: dt.date,
     unit_ids: Sequence[int] | None = None,
     *,
@@ -570,7 +570,7 @@ def _latest_query() -> Any:
 
 
 def _latest(
-    session: Session, month: dt.date, officer_ids: Iterable[int]
+    session: DbSession, month: dt.date, officer_ids: Iterable[int]
 ) -> dict[int, tuple[int, str]]:
     """officer id → (latest revision, its digest) for the month."""
     ids = list(officer_ids)
@@ -589,7 +589,7 @@ def _locked_query() -> Any:
     )
 
 
-def is_locked(session: Session, unit_id: int, month: dt.date) -> bool:
+def is_locked(session: DbSession, unit_id: int, month: dt.date) -> bool:
     # Pending changes first (such as a head's approval in this session), then Core on the
     # session's connection: the ORM's execution path costs more than the query, once per unit.
     session.flush()
@@ -610,7 +610,7 @@ class UnitOutcome:
 
 
 def store_unit(
-    session: Session,
+    session: DbSession,
     unit_id: int,
     month: dt.date,
     officers: Sequence[tuple[int, OfficerFacts]],
@@ -647,7 +647,7 @@ def store_unit(
 
 
 def recompute_unit(
-    session: Session,
+    session: DbSession,
     unit_id: int,
     month: dt.date,
     now: dt.datetime,
@@ -681,7 +681,7 @@ class UnknownUnit(LookupError):
 SQLITE_JOB_CACHE_KIB = 256 * 1024
 
 
-def widen_sqlite_cache(session: Session) -> None:
+def widen_sqlite_cache(session: DbSession) -> None:
     """Give this SQLite connection a page cache fit for a month's aggregate queries."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"PRAGMA cache_size=-{SQLITE_JOB_CACHE_KIB}"))
@@ -813,7 +813,7 @@ class _BandingProcess:
         self._results.close()
 
 
-def _wants_banding_process(session: Session, unit_codes: Sequence[str] | None) -> bool:
+def _wants_banding_process(session: DbSession, unit_codes: Sequence[str] | None) -> bool:
     """Whether the run is worth a banding process: two CPUs, fork, and enough officers."""
     if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return False
@@ -833,7 +833,7 @@ def _wants_banding_process(session: Session, unit_codes: Sequence[str] | None) -
 
 @contextlib.contextmanager
 def _banding_process(
-    session: Session, unit_codes: Sequence[str] | None, ruleset: RuleSet, preview: bool
+    session: DbSession, unit_codes: Sequence[str] | None, ruleset: RuleSet, preview: bool
 ) -> Iterator[_BandingProcess | None]:
     """A :class:`_BandingProcess` for the run, or None (the run then bands each unit as it
     stores it); stopped when the run ends, also when the run fails."""
@@ -876,7 +876,7 @@ def _without_cyclic_gc(function: Callable[_Params, _Run]) -> Callable[_Params, _
 
 @_without_cyclic_gc
 def run_month(
-    session: Session,
+    session: DbSession,
     month: dt.date,
     now: dt.datetime,
     *,
@@ -902,7 +902,7 @@ def run_month(
 
 
 def _gather_for_run(
-    session: Session, month: dt.date, unit_codes: Sequence[str] | None
+    session: DbSession, month: dt.date, unit_codes: Sequence[str] | None
 ) -> MonthFacts:
     """The run's facts, read in one snapshot; the read transaction is ended."""
     snapshot: contextlib.AbstractContextManager[Connection | None] = contextlib.nullcontext()
@@ -930,7 +930,7 @@ def _gather_for_run(
 
 
 def _store_run(
-    session: Session,
+    session: DbSession,
     month: dt.date,
     now: dt.datetime,
     ruleset: RuleSet,
@@ -988,7 +988,7 @@ def _latest_filter() -> Any:
 
 
 def current_ratings(
-    session: Session, unit_ids: Sequence[int], month: dt.date
+    session: DbSession, unit_ids: Sequence[int], month: dt.date
 ) -> list[OfficerRating]:
     """The latest revision of every officer rated in ``unit_ids`` for ``month`` (one query).
 
@@ -1012,7 +1012,7 @@ def current_ratings(
     return list(session.scalars(query))
 
 
-def officer_history(session: Session, officer_id: int, months: int = 12) -> list[OfficerRating]:
+def officer_history(session: DbSession, officer_id: int, months: int = 12) -> list[OfficerRating]:
     """The latest revision of each of the officer's last ``months`` rated months, oldest first."""
     query = (
         select(OfficerRating)
@@ -1023,7 +1023,7 @@ def officer_history(session: Session, officer_id: int, months: int = 12) -> list
     return list(reversed(list(session.scalars(query))))
 
 
-def revisions(session: Session, officer_id: int, month: dt.date) -> list[OfficerRating]:
+def revisions(session: DbSession, officer_id: int, month: dt.date) -> list[OfficerRating]:
     """Every stored revision of one officer's month, oldest first."""
     query = (
         select(OfficerRating)

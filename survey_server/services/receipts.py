@@ -20,8 +20,8 @@ from flask_babel import force_locale, gettext
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import Dossier, ReceiptPrint
 from ..timeutil import LOCAL_TZ
 
@@ -206,7 +206,7 @@ def render_slip(dossier: Dossier, url: str) -> Slip:
     return Slip(slip, figures)
 
 
-def dossier_by_code(session: Session, code: str) -> Dossier | None:
+def dossier_by_code(session: DbSession, code: str) -> Dossier | None:
     """The dossier of a code taken from a URL, or None. A code no dossier can have (NUL, which
     PostgreSQL cannot even compare, or longer than the column) is not looked up."""
     if not code or len(code) > 64 or "\x00" in code:
@@ -214,13 +214,13 @@ def dossier_by_code(session: Session, code: str) -> Dossier | None:
     return session.scalar(select(Dossier).where(Dossier.code == code))
 
 
-def record_print(session: Session, dossier: Dossier, via: str, now: dt.datetime) -> None:
+def record_print(session: DbSession, dossier: Dossier, via: str, now: dt.datetime) -> None:
     """Remember that the slip (or the QR) was printed now; the caller commits."""
     session.add(ReceiptPrint(dossier=dossier, printed_at=now, via=via))
 
 
 def network_flags(
-    session: Session, dossier: Dossier, address: str | None, now: dt.datetime, window_seconds: int
+    session: DbSession, dossier: Dossier, address: str | None, now: dt.datetime, window_seconds: int
 ) -> tuple[str, ...]:
     """``centre_network_after_print`` when an answer comes from one of the dossier centre's
     networks within ``window_seconds`` of a print of its receipt (staff answering for the

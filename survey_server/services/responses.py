@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from .. import READ_ONLY_BEGIN
+from ..extensions import DbSession
 from ..models import Dossier, MisconductReport, Officer, Response, Shift, response_officers
 from ..timeutil import parse_iso_datetime
 from ..writer_lock import write_turn
@@ -55,7 +55,7 @@ class Outcome:
     client_id: str
     response_id: int
     flags: list[str]
-    session: Session = field(repr=False)
+    session: DbSession = field(repr=False)
 
     @property
     def response(self) -> Response:
@@ -117,13 +117,13 @@ def content_hash(body: dict[str, Any]) -> str:
 
 
 def submit_response(
-    session: Session,
+    session: DbSession,
     body: Any,
     channel: Channel,
     forms: dict[str, FormDefinition],
     now: dt.datetime,
     policy: Policy | None = None,
-    on_write: Callable[[Session], None] | None = None,
+    on_write: Callable[[DbSession], None] | None = None,
 ) -> Outcome:
     """Validate and store one submitted form, exactly once. Raises :class:`Refused`.
 
@@ -247,7 +247,7 @@ def submit_response(
 
 
 def _insert(
-    session: Session,
+    session: DbSession,
     values: dict[str, Any],
     officer_ids: list[int],
     misconduct: bool,
@@ -290,7 +290,7 @@ def _require_shift(
         raise Refused(422, "no_shift", {"answered_at": "no_shift_open"})
 
 
-def _replay(session: Session, client_id: str, existing: _Stored, fingerprint: str) -> Outcome:
+def _replay(session: DbSession, client_id: str, existing: _Stored, fingerprint: str) -> Outcome:
     if existing.content_hash == fingerprint:
         return Outcome(200, client_id, existing.id, list(existing.flags), session)
     raise Refused(409, "id_conflict", {"id": "already_used_with_other_content"})
@@ -323,7 +323,7 @@ def _answered_at(value: Any, fields: dict[str, str]) -> dt.datetime | None:
         return None
 
 
-def _dossier(session: Session, code: Any, fields: dict[str, str]) -> Dossier | None:
+def _dossier(session: DbSession, code: Any, fields: dict[str, str]) -> Dossier | None:
     if code is None:
         return None
     if not isinstance(code, str) or not code or len(code) > 64 or "\x00" in code:
@@ -336,7 +336,7 @@ def _dossier(session: Session, code: Any, fields: dict[str, str]) -> Dossier | N
 
 
 def _officers(
-    session: Session,
+    session: DbSession,
     connection: Connection,
     form_id: str,
     code: Any,
@@ -368,7 +368,7 @@ def _officers(
     return []
 
 
-def _has_valid_answer(session: Session, dossier: Dossier, form_id: str) -> bool:
+def _has_valid_answer(session: DbSession, dossier: Dossier, form_id: str) -> bool:
     found = session.scalar(
         select(Response.id).where(
             Response.dossier_id == dossier.id, Response.form == form_id, Response.valid.is_(True)

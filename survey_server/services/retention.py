@@ -17,8 +17,8 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import RefusedSubmission
 from ..timeutil import LOCAL_TZ
 from . import contact
@@ -43,7 +43,7 @@ def months_before(now: dt.datetime, months: int) -> dt.datetime:
 
 
 def purge_refused_submissions(
-    session: Session, now: dt.datetime, months: int = REFUSED_RETENTION_MONTHS
+    session: DbSession, now: dt.datetime, months: int = REFUSED_RETENTION_MONTHS
 ) -> int:
     """Delete refused-submission entries received more than ``months`` months before ``now``."""
     cutoff = months_before(now, months)
@@ -53,7 +53,7 @@ def purge_refused_submissions(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def purge_contacts_of_closed_reports(session: Session, now: dt.datetime) -> int:
+def purge_contacts_of_closed_reports(session: DbSession, now: dt.datetime) -> int:
     """Erase the contact numbers whose misconduct reports are all decided (and those left with
     a low rating but no report, once the notice's retention period has passed).
 
@@ -68,7 +68,7 @@ class RetentionSummary:
     contacts: int
 
 
-def apply_retention(session: Session, now: dt.datetime) -> RetentionSummary:
+def apply_retention(session: DbSession, now: dt.datetime) -> RetentionSummary:
     """The scheduled retention job: every purge above, in one transaction."""
     summary = RetentionSummary(
         refused_submissions=purge_refused_submissions(session, now),

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, Signer
 from itsdangerous.signer import HMACAlgorithm
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import Dossier
 from ..timeutil import LOCAL_TZ
 
@@ -108,7 +108,7 @@ def read_token(secret_key: str, token: str) -> QrToken:
 
 
 def dossier_for_token(
-    session: Session,
+    session: DbSession,
     secret_key: str,
     token: str,
     now: dt.datetime,

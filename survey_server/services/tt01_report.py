@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from rating.tt01_report import (
     AGENCY_INDICATORS,
@@ -34,6 +34,7 @@ from rating.tt01_report import (
     officer_reports,
 )
 
+from ..extensions import DbSession
 from ..models import Centre, Dossier, MisconductReport, Officer, Response, Tt01DeskEntry, Unit
 from ..timeutil import LOCAL_TZ
 from . import audit
@@ -107,7 +108,7 @@ def quarter_bounds(quarter: Quarter) -> tuple[dt.datetime, dt.datetime]:
     return start(quarter.first_day), start(quarter.next_first_day)
 
 
-def dossier_facts(session: Session, unit_id: int, quarter: Quarter) -> list[DossierFacts]:
+def dossier_facts(session: DbSession, unit_id: int, quarter: Quarter) -> list[DossierFacts]:
     """The unit's dossiers returned in the quarter, with their phiếu answers and confirmed
     misconduct (only valid answers count)."""
     begin, end = quarter_bounds(quarter)
@@ -169,7 +170,7 @@ def _values(entry: Tt01DeskEntry | None) -> dict[int, int | None]:
     }
 
 
-def desk_rows(session: Session, unit_id: int, quarter: Quarter) -> list[DeskRow]:
+def desk_rows(session: DbSession, unit_id: int, quarter: Quarter) -> list[DeskRow]:
     """Every centre of the unit with what was entered for the quarter (None where nothing)."""
     centres = session.scalars(
         select(Centre).where(Centre.unit_id == unit_id).order_by(Centre.code)
@@ -191,7 +192,7 @@ def desk_rows(session: Session, unit_id: int, quarter: Quarter) -> list[DeskRow]
 
 
 def save_desk_entry(
-    session: Session,
+    session: DbSession,
     centre: Centre,
     quarter: Quarter,
     values: Mapping[int, int | None],
@@ -237,7 +238,7 @@ def save_desk_entry(
     return entry
 
 
-def unit_report(session: Session, unit: Unit, quarter: Quarter) -> UnitReport:
+def unit_report(session: DbSession, unit: Unit, quarter: Quarter) -> UnitReport:
     facts = dossier_facts(session, unit.id, quarter)
     desks = desk_rows(session, unit.id, quarter)
     entered = [row.values for row in desks if row.entry is not None]
@@ -261,7 +262,7 @@ def unit_report(session: Session, unit: Unit, quarter: Quarter) -> UnitReport:
     return UnitReport(unit, quarter, agency_score(facts, entered), rows, desks)
 
 
-def unit_reports(session: Session, quarter: Quarter, units: Sequence[Unit]) -> list[UnitReport]:
+def unit_reports(session: DbSession, quarter: Quarter, units: Sequence[Unit]) -> list[UnitReport]:
     return [unit_report(session, unit, quarter) for unit in units]
 
 

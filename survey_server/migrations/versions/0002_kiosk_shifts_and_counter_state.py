@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table("devices", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("queue_length", sa.Integer(), server_default="0", nullable=False)
@@ -72,7 +72,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("counter_current_dossier")
     with op.batch_alter_table("shifts", schema=None) as batch_op:
         batch_op.drop_index("uq_shifts_counter_open")

@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table(
         "receipt_prints",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,7 +52,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("response_contacts")
     with op.batch_alter_table("receipt_prints", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_receipt_prints_dossier_id"))

@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table(
         "officer_ratings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,7 +68,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("unit_months")
     with op.batch_alter_table("officer_ratings", schema=None) as batch_op:
         batch_op.drop_index("ix_officer_ratings_unit_month")

@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table(
         "index_assessments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,7 +70,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("index_survey_results")
     op.drop_table("index_leaf_scores")
     op.drop_table("index_assessments")

@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     # users: session invalidation, login throttling, two-factor (dashboard)
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
@@ -55,7 +55,7 @@ def upgrade():
     op.create_index(op.f("ix_alerts_unit_id"), "alerts", ["unit_id"], unique=False)
 
 
-def downgrade():
+def downgrade() -> None:
     # admin: alerts
     op.drop_index(op.f("ix_alerts_unit_id"), table_name="alerts")
     op.drop_index(op.f("ix_alerts_created_at"), table_name="alerts")

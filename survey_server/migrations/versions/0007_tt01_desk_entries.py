@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     # tt01: indicators 5, 6, 8, 9 entered per one-stop desk (centre) and quarter
     op.create_table(
         "tt01_desk_entries",
@@ -43,5 +43,5 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_table("tt01_desk_entries")

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table("dossiers", schema=None) as batch_op:
         batch_op.create_index(
             "ix_dossiers_reception_returned",
@@ -25,6 +25,6 @@ def upgrade():
         )
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table("dossiers", schema=None) as batch_op:
         batch_op.drop_index("ix_dossiers_reception_returned")

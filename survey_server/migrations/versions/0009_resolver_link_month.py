@@ -50,7 +50,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table("dossier_resolvers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("returned_month", sa.Date(), nullable=True))
         batch_op.add_column(
@@ -85,7 +85,7 @@ def upgrade():
         )
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table("dossier_resolvers", schema=None) as batch_op:
         batch_op.drop_index("ix_dossier_resolvers_month")
         batch_op.drop_column("late")

@@ -48,7 +48,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-def upgrade():
+def upgrade() -> None:
     # Plain ALTERs, never a batch: Alembic's batch mode rebuilds a SQLite table for a column
     # with an expression default (sa.false()), and dropping the old dossiers table would
     # cascade to every resolver link and responsibility row (ON DELETE CASCADE). A constant
@@ -89,7 +89,7 @@ def upgrade():
     )
 
 
-def downgrade():
+def downgrade() -> None:
     op.drop_index("ix_dossiers_reception_month", table_name="dossiers")
     op.create_index(
         "ix_dossiers_reception_returned",

@@ -41,7 +41,7 @@ def locale_from_request() -> str:
 
     languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get("lang")):
-        if candidate in languages:
+        if candidate is not None and candidate in languages:
             return candidate
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import InstanceState, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -60,9 +60,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        moment: dt.datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC)
 
 
 def utcnow() -> dt.datetime:
@@ -341,8 +342,9 @@ _IDS_PER_READ = 500
 
 
 def _flushed_id(item: Dossier) -> int | None:
-    state = inspect(item)
-    return state.identity[0] if state.identity else state.dict.get("id")
+    state: InstanceState[Dossier] = inspect(item)
+    flushed_id: int | None = state.identity[0] if state.identity else state.dict.get("id")
+    return flushed_id
 
 
 response_officers = Table(

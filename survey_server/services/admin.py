@@ -152,7 +152,8 @@ def save_unit(
                 raise AdminError("parent_cycle", "parent_id")
             ancestor = ancestor.parent
     values["parent_id"] = parent_id
-    return _save(session, unit, Unit, values, actor, "unit")
+    saved: Unit = _save(session, unit, Unit, values, actor, "unit")
+    return saved
 
 
 def _save(

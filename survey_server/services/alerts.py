@@ -131,6 +131,7 @@ def _dissatisfaction_alerts(
     }
     by_counter: dict[int, list[tuple[dt.datetime, int, int]]] = {}
     for counter_id, answered_at, overall, unit_id in rows:
+        assert counter_id is not None  # the join on Counter leaves out responses without one
         by_counter.setdefault(counter_id, []).append((answered_at, overall, unit_id))
     alerts: list[Alert] = []
     for counter_id, ratings in by_counter.items():
@@ -208,24 +209,28 @@ def describe(alert: Alert) -> str:
     """One sentence for a person (in the current locale)."""
     if alert.kind == "misconduct":
         officer = alert.officer
-        return gettext(
-            "A citizen reported misconduct by %(officer)s (%(code)s), %(unit)s.",
-            officer=officer.name if officer else "?",
-            code=officer.code if officer else "?",
-            unit=alert.unit.name,
+        return str(
+            gettext(
+                "A citizen reported misconduct by %(officer)s (%(code)s), %(unit)s.",
+                officer=officer.name if officer else "?",
+                code=officer.code if officer else "?",
+                unit=alert.unit.name,
+            )
         )
     counter = alert.counter
     start = alert.window_start.astimezone(LOCAL_TZ) if alert.window_start else None
     end = alert.window_end.astimezone(LOCAL_TZ) if alert.window_end else None
-    return gettext(
-        "Counter %(counter)s (%(unit)s): %(dissatisfied)s of %(ratings)s ratings dissatisfied "
-        "between %(start)s and %(end)s.",
-        counter=counter.name if counter else "?",
-        unit=alert.unit.name,
-        dissatisfied=alert.dissatisfied,
-        ratings=alert.ratings,
-        start=f"{start:%H:%M}" if start else "?",
-        end=f"{end:%H:%M %d/%m/%Y}" if end else "?",
+    return str(
+        gettext(
+            "Counter %(counter)s (%(unit)s): %(dissatisfied)s of %(ratings)s ratings dissatisfied "
+            "between %(start)s and %(end)s.",
+            counter=counter.name if counter else "?",
+            unit=alert.unit.name,
+            dissatisfied=alert.dissatisfied,
+            ratings=alert.ratings,
+            start=f"{start:%H:%M}" if start else "?",
+            end=f"{end:%H:%M %d/%m/%Y}" if end else "?",
+        )
     )
 
 

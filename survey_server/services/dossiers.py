@@ -93,12 +93,11 @@ def _validate(session: DbSession, body: Any) -> DossierFacts:
         fields["code"] = "invalid_code"
     procedure = body.get("procedure")
     # NUL: PostgreSQL text cannot hold it (and no procedure name has one).
-    if "procedure" not in fields and not (
-        isinstance(procedure, str) and len(procedure) <= 500 and "\x00" not in procedure
-    ):
-        fields["procedure"] = "invalid_text"
-    elif "procedure" not in fields and not procedure.strip():
-        fields["procedure"] = "required"
+    if "procedure" not in fields:
+        if not (isinstance(procedure, str) and len(procedure) <= 500 and "\x00" not in procedure):
+            fields["procedure"] = "invalid_text"
+        elif not procedure.strip():
+            fields["procedure"] = "required"
 
     times: dict[str, dt.datetime | None] = dict.fromkeys(("received_at", "due_at", "returned_at"))
     for key in times:
@@ -170,7 +169,8 @@ def _lookup_list(
         if value is None:
             fields[f"{key}[{index}]"] = "invalid_code"
             continue
-        officer = _lookup(session, Officer, {key: value}, key, item_fields := {})
+        item_fields: dict[str, str] = {}
+        officer = _lookup(session, Officer, {key: value}, key, item_fields)
         if item_fields:
             fields[f"{key}[{index}]"] = item_fields[key]
         elif officer is not None and officer not in officers:

@@ -62,7 +62,7 @@ def _titles() -> list[str]:
 
 
 def source_label(source: str | None) -> str:
-    labels = {
+    labels: dict[str, str] = {
         "entered": _("entered"),
         "imported": _("imported"),
         "satisfaction": _("automatic (satisfaction survey)"),
@@ -84,13 +84,15 @@ class XlsxProblem:
 
     def _text(self) -> str:
         if self.row is None:
-            return _("Sheet %(sheet)s: %(message)s", sheet=self.sheet, message=self.message)
-        return _(
-            "Sheet %(sheet)s, row %(row)s, column %(column)s: %(message)s",
-            sheet=self.sheet,
-            row=self.row,
-            column=self.column or "-",
-            message=self.message,
+            return str(_("Sheet %(sheet)s: %(message)s", sheet=self.sheet, message=self.message))
+        return str(
+            _(
+                "Sheet %(sheet)s, row %(row)s, column %(column)s: %(message)s",
+                sheet=self.sheet,
+                row=self.row,
+                column=self.column or "-",
+                message=self.message,
+            )
         )
 
 
@@ -178,7 +180,7 @@ def _write_sheet(sheet: Worksheet, index: UnitIndex) -> None:
         sheet.cell(row=position, column=6, value=index.result.band.label)
     for column, width in zip(range(1, 9), (9, 70, 10, 9, 12, 12, 22, 30), strict=True):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = sheet.cell(row=FIRST_ROW, column=3)
+    sheet.freeze_panes = sheet.cell(row=FIRST_ROW, column=3).coordinate
 
 
 # -- import ----------------------------------------------------------------------------------

@@ -55,7 +55,9 @@ def authenticate_officer(session: DbSession, officer_code: object, pin: object) 
     """
     if not isinstance(officer_code, str) or not isinstance(pin, str) or len(pin) > 64:
         raise Refused(401, "wrong_pin")
-    officer = session.scalar(select(Officer).where(Officer.code == officer_code.strip()))
+    officer: Officer | None = session.scalar(
+        select(Officer).where(Officer.code == officer_code.strip())
+    )
     if (
         officer is None
         or not officer.active
@@ -67,7 +69,7 @@ def authenticate_officer(session: DbSession, officer_code: object, pin: object) 
 
 
 def counter_by_code(session: DbSession, code: str) -> Counter:
-    counter = session.scalar(select(Counter).where(Counter.code == code))
+    counter: Counter | None = session.scalar(select(Counter).where(Counter.code == code))
     if counter is None:
         raise Refused(404, "unknown_counter")
     return counter
@@ -138,7 +140,9 @@ def set_current_dossier(
         return None
     if not isinstance(dossier_code, str) or len(dossier_code) > 64:
         raise Refused(422, "invalid_current_dossier", {"dossier_code": "invalid_code"})
-    dossier = session.scalar(select(Dossier).where(Dossier.code == dossier_code.strip()))
+    dossier: Dossier | None = session.scalar(
+        select(Dossier).where(Dossier.code == dossier_code.strip())
+    )
     if dossier is None:
         raise Refused(422, "invalid_current_dossier", {"dossier_code": "unknown_dossier"})
     if current is None:

@@ -79,12 +79,16 @@ class Problem:
         if self.row == 0 and not self.column:
             return problem
         if self.row == 0:
-            return gettext("Column %(column)s: %(problem)s", column=self.column, problem=problem)
-        return gettext(
-            "Row %(row)s, column %(column)s: %(problem)s",
-            row=self.row,
-            column=self.column,
-            problem=problem,
+            return str(
+                gettext("Column %(column)s: %(problem)s", column=self.column, problem=problem)
+            )
+        return str(
+            gettext(
+                "Row %(row)s, column %(column)s: %(problem)s",
+                row=self.row,
+                column=self.column,
+                problem=problem,
+            )
         )
 
 

@@ -41,8 +41,8 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased, scoped_session
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, aliased, scoped_session
 
 from rating import OfficerFacts, OfficerResult, RuleSet, evaluate_unit, ruleset_for_month
 from rating.engine import reason_json
@@ -231,12 +231,12 @@ def _month_parts(
 
 def _read_all(
     reader: Connection, helper: Connection | None, statements: Sequence[Any]
-) -> list[list[Any]]:
+) -> list[Sequence[Any]]:
     """Every statement's rows, in order: all on ``reader``, or every other one on ``helper`` in
     a second thread (each connection stays with one thread). An error in either is raised."""
     if helper is None:
         return [reader.execute(statement).all() for statement in statements]
-    results: list[list[Any]] = [[] for _ in statements]
+    results: list[Sequence[Any]] = [[] for _ in statements]
     failures: list[BaseException] = []
 
     def read(connection: Connection, first: int) -> None:
@@ -270,6 +270,7 @@ def _snapshot_helper(session: DbSession) -> Iterator[Connection | None]:
     between them, so both connections see the same database.
     """
     engine = session.get_bind()
+    assert isinstance(engine, Engine)  # the app's sessions are bound to its engine
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:" or (os.cpu_count() or 1) < 2:
         yield None
@@ -813,7 +814,7 @@ class _BandingProcess:
         self._results.close()
 
 
-def _wants_banding_process(session: DbSession, unit_codes: Sequence[str] | None) -> bool:
+def _wants_banding_process(session: Session, unit_codes: Sequence[str] | None) -> bool:
     """Whether the run is worth a banding process: two CPUs, fork, and enough officers."""
     if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return False
@@ -833,7 +834,7 @@ def _wants_banding_process(session: DbSession, unit_codes: Sequence[str] | None)
 
 @contextlib.contextmanager
 def _banding_process(
-    session: DbSession, unit_codes: Sequence[str] | None, ruleset: RuleSet, preview: bool
+    session: Session, unit_codes: Sequence[str] | None, ruleset: RuleSet, preview: bool
 ) -> Iterator[_BandingProcess | None]:
     """A :class:`_BandingProcess` for the run, or None (the run then bands each unit as it
     stores it); stopped when the run ends, also when the run fails."""
@@ -902,7 +903,7 @@ def run_month(
 
 
 def _gather_for_run(
-    session: DbSession, month: dt.date, unit_codes: Sequence[str] | None
+    session: Session, month: dt.date, unit_codes: Sequence[str] | None
 ) -> MonthFacts:
     """The run's facts, read in one snapshot; the read transaction is ended."""
     snapshot: contextlib.AbstractContextManager[Connection | None] = contextlib.nullcontext()
@@ -930,7 +931,7 @@ def _gather_for_run(
 
 
 def _store_run(
-    session: DbSession,
+    session: Session,
     month: dt.date,
     now: dt.datetime,
     ruleset: RuleSet,

@@ -148,7 +148,8 @@ def submit_response(
     for key in body:
         if key not in FIELDS:
             fields[str(key)[:64]] = "unknown_field"
-    definition = forms.get(body.get("form")) if isinstance(body.get("form"), str) else None
+    form_id = body.get("form")
+    definition = forms.get(form_id) if isinstance(form_id, str) else None
     if definition is None:
         fields["form"] = "required" if body.get("form") is None else "unknown_form"
     answered_at = _answered_at(body.get("answered_at"), fields)

@@ -24,8 +24,10 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs: 3.2
 from wtforms.validators import Length, Optional
+
+from rating import RuleSetError
 
 from ..dashboard.access import role_required
 from ..extensions import db
@@ -165,7 +167,7 @@ def units() -> str:
 
 
 def _yes(value: bool) -> str:
-    return gettext("yes") if value else gettext("no")
+    return str(gettext("yes") if value else gettext("no"))
 
 
 @bp.route("/units/new", methods=["GET", "POST"], defaults={"unit_id": None})
@@ -682,7 +684,7 @@ def rulesets() -> str | WerkzeugResponse:
     problem = None
     try:
         infos = service.list_rulesets(directory)
-    except service.RuleSetError as error:
+    except RuleSetError as error:
         problem = str(error)
     month = local_month(utcnow())
     months = [previous_month(month), month, _next_month(month), _next_month(_next_month(month))]

@@ -84,7 +84,7 @@ def get_unit_or_404(user: User, unit_id: int) -> Unit:
 
 
 def get_unit_by_code_or_404(user: User, code: str) -> Unit:
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    unit: Unit | None = db.session.scalar(select(Unit).where(Unit.code == code))
     if unit is None or not can_see_unit(user, unit.id):
         abort(404)
     return unit

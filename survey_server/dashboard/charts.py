@@ -11,7 +11,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from flask_babel import gettext
@@ -23,6 +23,9 @@ from rating.labels import BAND_LABELS_VI
 
 from .queries import BANDS
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 BAND_COLOURS = {
     "hoan_thanh_xuat_sac": "#1e8e3e",
     "hoan_thanh_tot": "#81c995",
@@ -31,7 +34,7 @@ BAND_COLOURS = {
 }
 # fontTools logs every glyph subset at INFO when a PDF embeds its fonts.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
-FONT: dict[str, Any] = {"font.family": "DejaVu Sans", "font.size": 9}
+FONT: dict[RcKeyType, Any] = {"font.family": "DejaVu Sans", "font.size": 9}
 
 
 def _month_label(month: dt.date) -> str:

@@ -14,7 +14,7 @@ user_cli = AppGroup("user", help="Dashboard accounts.")
 
 
 def _user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
+    user: User | None = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"Không có tài khoản '{username}'.")
     return user

@@ -44,7 +44,7 @@ class ReasonView:
 
 def band_label(band: str | None) -> str:
     if not band:
-        return gettext("Not rated yet")
+        return str(gettext("Not rated yet"))
     return BAND_LABELS_VI.get(band, band)
 
 
@@ -63,9 +63,9 @@ def metric_label(metric: str) -> str:
 def format_metric(value: Any) -> str:
     """``94,7`` / ``10`` / ``có`` / ``không xác định`` (Vietnamese number format)."""
     if value is None:
-        return gettext("undefined")
+        return str(gettext("undefined"))
     if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
+        return str(gettext("yes") if value else gettext("no"))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -80,12 +80,14 @@ def _condition_text(condition: Mapping[str, Any]) -> str:
     param = condition.get("param")
     if param:
         threshold = f"{threshold} ({PARAM_LABELS_VI.get(str(param), str(param))})"
-    return gettext(
-        "%(metric)s = %(value)s; condition %(op)s %(threshold)s",
-        metric=metric,
-        value=format_metric(condition.get("value")),
-        op=op,
-        threshold=threshold,
+    return str(
+        gettext(
+            "%(metric)s = %(value)s; condition %(op)s %(threshold)s",
+            metric=metric,
+            value=format_metric(condition.get("value")),
+            op=op,
+            threshold=threshold,
+        )
     )
 
 

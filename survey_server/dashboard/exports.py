@@ -99,13 +99,13 @@ def _state_text(view: MonthView) -> str:
     if view.approved and view.state is not None and view.state.approved_at is not None:
         who = view.state.approved_by.display_name if view.state.approved_by else ""
         when = view.state.approved_at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
-        return gettext("Approved by %(name)s on %(when)s", name=who, when=when)
-    return gettext("Not approved yet (provisional)")
+        return str(gettext("Approved by %(name)s on %(when)s", name=who, when=when))
+    return str(gettext("Not approved yet (provisional)"))
 
 
 def _title(view: MonthView) -> str:
-    return gettext(
-        "ONE-STOP STAFF RATING SHEET, MONTH %(month)s", month=view.month.strftime("%m/%Y")
+    return str(
+        gettext("ONE-STOP STAFF RATING SHEET, MONTH %(month)s", month=view.month.strftime("%m/%Y"))
     )
 
 
@@ -129,8 +129,8 @@ def build_xlsx(view: MonthView) -> bytes:
     sheet["A3"].font = Font(bold=True, size=13)
     for column, width in zip("ABCDEFGHIJ", (6, 28, 10, 30, 8, 11, 11, 11, 28, 30), strict=True):
         sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=7, min_col=6, max_col=8):
-        for cell in row:
+    for cells in sheet.iter_rows(min_row=7, min_col=6, max_col=8):
+        for cell in cells:
             if cell.column in (6, 8):
                 cell.number_format = "0.0"
     sheet.freeze_panes = "C7"

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs: 3.2
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from rating.labels import BAND_LABELS_VI, GROUP_LABELS_VI
@@ -136,7 +136,9 @@ def month(unit_id: int, month_text: str) -> str:
     ]
     search = request.args.get("q", "").strip()[:100]
     kept = {"group": filters.group.data or None, "band": filters.band.data or None}
-    view = month_view(db.session, unit, month, **kept, search=search)
+    view = month_view(
+        db.session, unit, month, group=kept["group"], band=kept["band"], search=search
+    )
     band_chart = charts.to_svg(
         charts.band_distribution(view.history, gettext("Bands over the last 12 months"))
     )

@@ -10,13 +10,13 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask_babel import get_locale, lazy_gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from flask_wtf import FlaskForm  # type: ignore[import-untyped]
-from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import BooleanField, StringField  # type: ignore[import-untyped]
-from wtforms.validators import Length, Optional  # type: ignore[import-untyped]
+from wtforms import BooleanField, StringField
+from wtforms.validators import Length, Optional
 
 from forms.wtf import build_form_class
 from survey_server.extensions import csrf, db, limiter, login_manager
@@ -72,7 +72,7 @@ CONTACT_ERRORS = {
 }
 
 
-class ContactForm(FlaskForm):  # type: ignore[misc]
+class ContactForm(FlaskForm):
     consent = BooleanField(lazy_gettext("I agree that my phone number is kept for this purpose."))
     phone = StringField(
         lazy_gettext("Phone number (optional)"), validators=[Optional(), Length(max=20)]
@@ -88,7 +88,7 @@ def _lang() -> str:
     return str(get_locale() or "vi")
 
 
-def _lang_args() -> dict[str, str]:
+def _lang_args() -> dict[str, Any]:
     """Keep ``?lang=`` on the links and redirects of these pages (no cookie needed)."""
     lang = request.args.get("lang")
     return {"lang": lang} if lang and lang in current_app.config["LANGUAGES"] else {}

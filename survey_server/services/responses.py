@@ -148,10 +148,10 @@ def submit_response(
     for key in body:
         if key not in FIELDS:
             fields[str(key)[:64]] = "unknown_field"
-    form_id = body.get("form")
-    definition = forms.get(form_id) if isinstance(form_id, str) else None
+    form = body.get("form")
+    definition = forms.get(form) if isinstance(form, str) else None
     if definition is None:
-        fields["form"] = "required" if body.get("form") is None else "unknown_form"
+        fields["form"] = "required" if form is None else "unknown_form"
     answered_at = _answered_at(body.get("answered_at"), fields)
     lang = body.get("lang") or "vi"
     if not (isinstance(lang, str) and LANG_PATTERN.fullmatch(lang)):
@@ -164,7 +164,7 @@ def submit_response(
             fields[key if key == "answers" else f"answers.{key}"] = code
 
     dossier = _dossier(session, body.get("dossier_code"), fields)
-    form_id = str(body.get("form"))
+    form_id = str(form)
     officers = _officers(session, reader, form_id, body.get("officer"), dossier, fields)
     if form_id == "phieu2" and "dossier_code" not in fields:
         if dossier is None:

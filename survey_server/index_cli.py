@@ -14,20 +14,13 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from rating.index import IndexTable, available_tables
-from rating.index.daklak import (
-    INDEX_GROUPS,
-    QUALITY_LABELS,
-    REFORM_LABELS,
-    DaklakError,
-    UnitScores,
-    assess_group,
-)
 from rating.index.sonla import LABELS as SONLA_LABELS
 from rating.index.sonla import consequences
 
 from .extensions import db
 from .models import IndexAssessment, Unit
 from .services import index as service
+from .services import index_daklak as daklak
 from .services import index_xlsx
 
 index_cli = AppGroup("index", help="The annual administrative-reform index (criterion 8.3...).")
@@ -266,62 +259,26 @@ def consequences_command(table_id: str, unit_code: str | None) -> None:
 )
 def daklak_command(path: Path) -> None:
     """Đắk Lắk 2025 (seed 002): quality levels with the 20% cap, ties, reform result."""
-    groups: dict[str, list[UnitScores]] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, record in enumerate(csv.DictReader(handle), start=2):
-            try:
-                contents = {
-                    number: _optional_decimal(record.get(f"c{number}")) for number in range(1, 6)
-                }
-                deductions = _optional_decimal(record.get("deductions")) or Decimal(0)
-            except InvalidOperation:
-                raise click.ClickException(f"Dòng {line}: số không hợp lệ.") from None
-            disciplined = (record.get("head_disciplined") or "").strip().lower()
-            groups.setdefault((record.get("group") or "").strip() or "-", []).append(
-                UnitScores(
-                    unit=(record.get("unit") or "").strip(),
-                    contents=contents,
-                    deductions=deductions,
-                    head_disciplined=disciplined in {"1", "x", "co", "có", "yes", "true"},
-                )
-            )
-    for group, units in groups.items():
-        try:
-            result = assess_group(units)
-        except DaklakError as error:
-            raise click.ClickException(f"Nhóm {group}: {error}") from None
-        click.echo(f"== {INDEX_GROUPS.get(group, group)}")
+        text = handle.read()
+    try:
+        groups = daklak.read_units(text)
+        for group, units in groups.items():
+            _echo_daklak_group(daklak.assess_one(group, units))
+    except daklak.DaklakFileError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _echo_daklak_group(report: daklak.GroupReport) -> None:
+    click.echo(f"== {report.title}")
+    click.echo(f"   {report.summary}")
+    for outcome in report.result.outcomes:
+        notes = daklak.notes(outcome)
+        note = f" ({'; '.join(notes)})" if notes else ""
         click.echo(
-            f"   {result.good_or_better} đơn vị từ hoàn thành tốt trở lên; "
-            f"tối đa {result.excellent_slots} đơn vị hoàn thành xuất sắc (20%)."
+            f"{outcome.rank:>3}  {outcome.unit:<12} {outcome.quality_percent:>6}%  "
+            f"{daklak.level_text(outcome)}{note} | CCHC {outcome.reform_percent}% "
+            f"{daklak.reform_text(outcome)}"
         )
-        for outcome in result.outcomes:
-            level = (
-                "chờ Chủ tịch UBND tỉnh quyết định"
-                if outcome.level is None
-                else QUALITY_LABELS[outcome.level]
-            )
-            notes = []
-            if "head_disciplined" in outcome.reasons:
-                notes.append("người đứng đầu/cấp phó bị kỷ luật")
-            if "cap" in outcome.reasons:
-                notes.append("vượt tỷ lệ 20%")
-            if outcome.tie_with:
-                notes.append(
-                    "bằng điểm với " + ", ".join(outcome.tie_with) + ": Chủ tịch quyết định"
-                )
-            note = f" ({'; '.join(notes)})" if notes else ""
-            click.echo(
-                f"{outcome.rank:>3}  {outcome.unit:<12} {outcome.quality_percent:>6}%  {level}"
-                f"{note} | CCHC {outcome.reform_percent}% {REFORM_LABELS[outcome.reform_level]}"
-            )
-        if result.cap_tie is not None:
-            click.echo(
-                f"   Chủ tịch UBND tỉnh chọn {result.cap_tie.slots} trong số "
-                f"{', '.join(result.cap_tie.units)} để xếp hoàn thành xuất sắc."
-            )
-
-
-def _optional_decimal(text: str | None) -> Decimal | None:
-    text = (text or "").strip()
-    return Decimal(text.replace(",", ".")) if text else None
+    if report.cap_tie is not None:
+        click.echo(f"   {report.cap_tie}")

@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from rating.index import IndexTable, available_tables, load_satisfaction_config
@@ -24,12 +25,18 @@ from ..dashboard.access import (
 from ..extensions import db
 from ..models import IndexAssessment, Unit
 from ..services import index as service
+from ..services import index_daklak as daklak
 from ..services import index_xlsx
 from ..timeutil import LOCAL_TZ
+from ..web import http_error
 from . import bp
 from .charts import satisfaction_svg
+from .forms import DaklakForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DAKLAK_ROLES = ("admin", "head")
+DAKLAK_MAX_BYTES = 1024 * 1024
+"""The Đắk Lắk file's limit where the app sets no upload limit."""
 
 
 def _year() -> int:
@@ -74,6 +81,7 @@ def overview() -> str:
         rows=rows,
         incomplete=incomplete,
         can_appraise=can_appraise(current_user),
+        can_open_daklak=can_open_daklak(),
     )
 
 
@@ -197,6 +205,78 @@ def import_xlsx() -> tuple[str, int] | BaseResponse:
         ), 422
     flash(_("Imported the scores of %(count)s units.", count=len(codes)))
     return redirect(url_for(".overview", year=year, table=table.id))
+
+
+@bp.route("/daklak", methods=["GET", "POST"])
+@role_required(*DAKLAK_ROLES)
+def daklak_assessment() -> tuple[str, int]:
+    """Đắk Lắk 2025 (seed 002) from an uploaded CSV, as ``flask index daklak``: nothing is
+    stored."""
+    form = DaklakForm()
+    if not form.validate_on_submit():
+        return _daklak_page(form), (400 if form.errors else 200)
+    limit = request.max_content_length or DAKLAK_MAX_BYTES
+    data = form.file.data.read(limit + 1)
+    if len(data) > limit:
+        return _daklak_page(form, error=_daklak_too_large(limit)), 422
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        error = _('The file is not UTF-8 text: save it as "CSV UTF-8" and upload it again.')
+        return _daklak_page(form, error=error), 422
+    try:
+        groups = daklak.read_units(text)
+        if not groups:
+            error = _("The file has no unit: a header line, then one line per unit.")
+            return _daklak_page(form, error=error), 422
+        reports = daklak.assess(groups)
+    except daklak.DaklakFileError as refused:
+        return _daklak_page(form, error=str(refused)), 422
+    return _daklak_page(form, reports=reports), 200
+
+
+@bp.get("/daklak/sample.csv")
+@role_required(*DAKLAK_ROLES)
+def daklak_sample() -> Response:
+    return Response(
+        daklak.SAMPLE_CSV.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="mau-danh-gia-dak-lak.csv"'},
+    )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> tuple[Response | str, int]:
+    """A file over the app's upload limit: the Đắk Lắk page says so beside its form (the body
+    is never read, so the form is built without it)."""
+    if request.endpoint != "index.daklak_assessment" or not can_open_daklak():
+        return http_error(exc)
+    limit = request.max_content_length or DAKLAK_MAX_BYTES
+    page = _daklak_page(DaklakForm(formdata=None), error=_daklak_too_large(limit))
+    return page, 413
+
+
+def can_open_daklak() -> bool:
+    return bool(current_user.is_authenticated and current_user.role in DAKLAK_ROLES)
+
+
+def _daklak_too_large(limit: int) -> str:
+    return str(_("The file is too large (at most %(size)s KB).", size=limit // 1024))
+
+
+def _daklak_page(
+    form: DaklakForm, error: str | None = None, reports: list[daklak.GroupReport] | None = None
+) -> str:
+    return render_template(
+        "index/daklak.html",
+        form=form,
+        error=error,
+        reports=reports or [],
+        columns=daklak.COLUMNS,
+        level_text=daklak.level_text,
+        reform_text=daklak.reform_text,
+        notes=daklak.notes,
+    )
 
 
 def _entries_from_form(

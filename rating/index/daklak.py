@@ -178,7 +178,7 @@ def assess_group(units: Iterable[UnitScores]) -> GroupResult:
     names = [entry.unit.unit for entry in scored]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise DaklakError(f"units listed twice: {', '.join(duplicates)}")
+        raise DaklakError(f"đơn vị ghi hai lần: {', '.join(duplicates)}")
 
     ordered = sorted(scored, key=lambda entry: (_order_key(entry), entry.unit.unit))
     ranks: dict[str, int] = {}
@@ -278,31 +278,37 @@ def _score(unit: UnitScores) -> _Scored:
     contents: dict[int, Decimal | None] = {}
     for number in unit.contents:
         if number not in CONTENT_MAXIMA:
-            raise DaklakError(f"{unit.unit}: content {number} is not one of 1-5 (6 = deductions)")
+            raise DaklakError(
+                f"{unit.unit}: không có nội dung {number} (chỉ có 1–5; điểm trừ ghi riêng)"
+            )
     for number, maximum in CONTENT_MAXIMA.items():
         if number not in unit.contents:
-            raise DaklakError(f"{unit.unit}: content {number} missing (None = not assigned)")
+            raise DaklakError(
+                f"{unit.unit}: thiếu nội dung {number} (để trống nếu không được giao)"
+            )
         raw = unit.contents[number]
         if raw is None:
             contents[number] = None
             continue
         value = as_points(raw) if not isinstance(raw, float) else None
         if value is None or not 0 <= value <= maximum:
-            raise DaklakError(f"{unit.unit}: content {number} = {raw!r}, expected 0..{maximum}")
+            raise DaklakError(
+                f"{unit.unit}: nội dung {number} = {raw}, phải từ 0 đến {maximum} điểm"
+            )
         contents[number] = value
     deductions = as_points(unit.deductions) if not isinstance(unit.deductions, float) else None
     if deductions is None or deductions < 0:
-        raise DaklakError(f"{unit.unit}: deductions = {unit.deductions!r}, expected points >= 0")
+        raise DaklakError(f"{unit.unit}: điểm trừ = {unit.deductions}, phải từ 0 điểm trở lên")
     applicable = [number for number, value in contents.items() if value is not None]
     if not applicable:
-        raise DaklakError(f"{unit.unit}: no content is assigned")
+        raise DaklakError(f"{unit.unit}: không được giao nội dung nào")
     applicable_max = exact_sum([CONTENT_MAXIMA[number] for number in applicable])
     total = exact_sum([value for value in contents.values() if value is not None]) - deductions
     reform_numbers = [number for number in applicable if number >= 2]
     reform_max = exact_sum([CONTENT_MAXIMA[number] for number in reform_numbers])
     reform_total = exact_sum(_present(contents, reform_numbers)) - deductions
     if reform_max == 0:
-        raise DaklakError(f"{unit.unit}: none of contents 2-5 is assigned")
+        raise DaklakError(f"{unit.unit}: không được giao nội dung nào trong các nội dung 2 đến 5")
     return _Scored(
         unit=unit,
         total=total,

@@ -189,12 +189,15 @@ def test_ties_below_the_cap_only_share_a_rank() -> None:
 @pytest.mark.parametrize(
     ("scores", "message"),
     [
-        (unit("A", c1="46"), "content 1"),
-        (unit("A", c2="-1"), "content 2"),
-        (unit("A", deductions="-1"), "deductions"),
-        (UnitScores("A", {1: D(1), 2: D(1), 3: D(1), 4: D(1)}), "content 5 missing"),
-        (UnitScores("A", {1: D(1), 2: D(1), 3: D(1), 4: D(1), 5: D(1), 6: D(1)}), "content 6"),
-        (unit("A", c2=None, c3=None, c4=None, c5=None), "contents 2-5"),
+        (unit("A", c1="46"), "nội dung 1 = 46"),
+        (unit("A", c2="-1"), "nội dung 2 = -1"),
+        (unit("A", deductions="-1"), "điểm trừ = -1"),
+        (UnitScores("A", {1: D(1), 2: D(1), 3: D(1), 4: D(1)}), "thiếu nội dung 5"),
+        (
+            UnitScores("A", {1: D(1), 2: D(1), 3: D(1), 4: D(1), 5: D(1), 6: D(1)}),
+            "không có nội dung 6",
+        ),
+        (unit("A", c2=None, c3=None, c4=None, c5=None), "các nội dung 2 đến 5"),
     ],
 )
 def test_bad_scores_are_refused_naming_the_unit(scores: UnitScores, message: str) -> None:
@@ -203,5 +206,5 @@ def test_bad_scores_are_refused_naming_the_unit(scores: UnitScores, message: str
 
 
 def test_a_unit_listed_twice_is_refused() -> None:
-    with pytest.raises(DaklakError, match="twice"):
+    with pytest.raises(DaklakError, match="ghi hai lần: A"):
         assess_group([unit("A"), unit("A")])

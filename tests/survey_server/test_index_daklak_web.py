@@ -134,10 +134,13 @@ def test_the_sample_file_is_assessed(app: Flask, client: FlaskClient, world: Wor
             csv_bytes([HEADER, "A,xa_phuong,45,35,12,5,3,0,", "B,xa_phuong,NaN,1,1,1,1,0,"]),
             "Dòng 3: số không hợp lệ.",
         ),
-        (csv_bytes([HEADER, "A,xa_phuong,45,35,13,5,3,0,"]), "Nhóm xa_phuong: A: content 3"),
+        (
+            csv_bytes([HEADER, "A,xa_phuong,45,35,13,5,3,0,"]),
+            "Nhóm xa_phuong: A: nội dung 3 = 13, phải từ 0 đến 12 điểm",
+        ),
         (
             csv_bytes([HEADER, "A,xa_phuong,1,1,1,1,1,0,", "A,xa_phuong,2,2,2,2,2,0,"]),
-            "Nhóm xa_phuong: units listed twice: A",
+            "Nhóm xa_phuong: đơn vị ghi hai lần: A",
         ),
         (csv_bytes([HEADER]), "Tệp không có đơn vị nào"),
         (b"", "Tệp không có đơn vị nào"),

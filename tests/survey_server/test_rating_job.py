@@ -36,13 +36,16 @@ from survey_server.models import Officer, OfficerMonthRecord, OfficerRating, Uni
 from survey_server.services import rating_job
 from survey_server.services.rating_job import current_ratings, officer_history, run_month
 
+#: The banding process needs a second CPU: with one, the run bands its units itself.
+TWO_CPUS = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="one CPU: the run bands its units itself"
+)
 
-@pytest.fixture(params=["inline", "process"])
+
+@pytest.fixture(params=["inline", pytest.param("process", marks=TWO_CPUS)])
 def banding(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each unit banded by the run itself, or in the banding process (any size of run)."""
     if request.param == "process":
-        if (os.cpu_count() or 1) < 2:
-            pytest.skip("one CPU: the run bands its units itself")
         monkeypatch.setattr(rating_job, "BANDING_PROCESS_MIN_OFFICERS", 1)
     return str(request.param)
 
@@ -285,14 +288,13 @@ def _stored(session: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in session.execute(query)]
 
 
+@TWO_CPUS
 @BACKENDS
 def test_the_banding_process_stores_what_the_run_stores_banding_itself(
     app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From BANDING_PROCESS_MIN_OFFICERS officers on, a second process bands the units while the
     run stores them: the rows are the same, byte for byte, as when the run bands them itself."""
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("one CPU: the run bands its units itself")
     with app.app_context():
         _october_facts()
         _two_units()
@@ -343,6 +345,7 @@ def _killed() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+@TWO_CPUS
 @BACKENDS
 @pytest.mark.parametrize(
     ("failure", "message"),
@@ -355,8 +358,6 @@ def test_a_failed_banding_process_fails_the_run_at_its_unit_and_the_next_run_com
     failure: Callable[[], None],
     message: str,
 ) -> None:
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("one CPU: the run bands its units itself")
     monkeypatch.setattr(rating_job, "BANDING_PROCESS_MIN_OFFICERS", 1)
     with app.app_context():
         _two_units()
@@ -380,14 +381,13 @@ def _ended(pid: int) -> bool:
     return state in ("Z", "X")
 
 
+@TWO_CPUS
 def test_a_killed_run_leaves_no_banding_process_behind(
     app: Flask, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The CLI or the scheduler killed in the middle of a run (SIGKILL, out of memory): its
     banding process finds the run's ends of its pipes closed and exits, instead of banding on
     for nobody."""
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("one CPU: the run bands its units itself")
     with app.app_context():
         _two_units()
     banding_pid = tmp_path / "banding.pid"

@@ -18,10 +18,6 @@ from .config import load_config
 from .extensions import babel, csrf, db, limiter, locale_from_request, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# Execution option of a session's first connection, on SQLite: no BEGIN, each read is its own
-# statement and takes no lock; it must not write (services/responses.py, the kiosk API's checks,
-# begins its write with BEGIN IMMEDIATE itself).
-READ_ONLY_BEGIN = "sqlite_read_only_begin"
 # Execution option of a session's first connection, on SQLite: a plain (deferred) BEGIN, one
 # consistent snapshot for several reads without the write lock, so that a long read (the rating
 # job's month of GROUP BYs) does not hold up the kiosks' writes. It must not write.
@@ -113,11 +109,8 @@ def _configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # A transaction that only reads may ask for no BEGIN at all (autocommit reads, which
-        # take no lock: the kiosk API's checks, see services/responses.py).
+        # The response API reads without any BEGIN (survey_server.direct, not through here).
         options = connection.get_execution_options()
-        if options.get(READ_ONLY_BEGIN, False):
-            return
         connection.exec_driver_sql(
             "BEGIN" if options.get(READ_SNAPSHOT_BEGIN, False) else "BEGIN IMMEDIATE"
         )

@@ -20,9 +20,8 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
-
-from sqlalchemy import Connection
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 #: Keys of a SQLite connection's ``info`` dict, set when it is opened (survey_server/__init__).
 LOCK_PATH = "writer_lock_path"
@@ -57,20 +56,21 @@ def _file(path: str) -> int:
 
 
 @contextlib.contextmanager
-def write_turn(connection: Connection) -> Iterator[None]:
-    """Wait for this process's turn among the API's writers, then BEGIN IMMEDIATE.
+def write_turn(info: Mapping[str, Any], begin: Callable[[], None]) -> Iterator[None]:
+    """Wait for this process's turn among the API's writers, then ``begin`` (BEGIN IMMEDIATE).
 
+    ``info`` is the connection's ``info`` dict (the pool's, which holds the lock file's path).
     The turn lasts until the block ends (after the caller's commit or rollback). Only for a
-    connection with no transaction open (the kiosk API's lock-free checks); on a database with no
-    lock file it is a plain BEGIN IMMEDIATE.
+    connection with no transaction open (the response API's lock-free checks); on a database
+    with no lock file it is a plain ``begin``.
     """
-    path = connection.info.get(LOCK_PATH)
+    path = info.get(LOCK_PATH)
     if path is None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin()
         yield
         return
     descriptor = _file(path)
-    deadline = time.monotonic() + connection.info.get(BUSY_TIMEOUT_MS, 30_000) / 1000
+    deadline = time.monotonic() + info.get(BUSY_TIMEOUT_MS, 30_000) / 1000
     while True:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -80,7 +80,7 @@ def write_turn(connection: Connection) -> Iterator[None]:
                 raise WriterBusy(path) from None
             time.sleep(POLL_SECONDS)
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin()
         yield
     finally:
         fcntl.flock(descriptor, fcntl.LOCK_UN)

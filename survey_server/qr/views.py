@@ -19,6 +19,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import Length, Optional
 
 from forms.wtf import build_form_class
+from survey_server import direct
 from survey_server.extensions import csrf, db, limiter, login_manager
 from survey_server.forms_registry import survey_forms
 from survey_server.models import Dossier, Response, User, utcnow
@@ -211,16 +212,22 @@ def survey(token: str) -> Page:
         "answered_at": now.isoformat(),
         "lang": _lang(),
     }
+    # The page's reads end here (on SQLite the session's transaction holds the write lock): the
+    # answer is written on a connection of its own, as the kiosk API writes it.
+    db.session.commit()
     try:
-        outcome = submit_response(db.session, body, Channel("qr", flags=flags), definitions, now)
+        with direct.connect(db.engine) as connection:
+            outcome = submit_response(
+                connection, body, Channel("qr", flags=flags), definitions, now
+            )
     except Refused as exc:
-        db.session.rollback()
         if exc.status == 409:
             return _answered_page(dossier, form_id, 409)
         current_app.logger.warning("QR answer refused: %s %s", exc.error, exc.fields)
         return _form_page(token, dossier, form, 422)
-    if definition.contact_allowed(outcome.response.answers):
-        session["qr_contact"] = outcome.response.id
+    stored = db.session.get_one(Response, outcome.response_id)
+    if definition.contact_allowed(stored.answers):
+        session["qr_contact"] = stored.id
     return redirect(url_for("qr.thanks", token=token, form=form_id, **_lang_args()))
 
 

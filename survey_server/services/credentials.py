@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 
+from ..direct import DirectConnection, Prepared
 from ..extensions import DbSession
 from ..models import Counter, Device, IntegrationKey
 from ..security import hash_secret, new_secret
@@ -61,33 +63,42 @@ def device_for_token(session: DbSession, token: str) -> Device | None:
 LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
 
 
-# Built once: statements executed with parameters reuse SQLAlchemy's compiled cache at no cost.
-_KIOSK_BY_TOKEN_HASH = select(
-    Device.id, Device.counter_id, Device.revoked_at, Device.last_seen_at
-).where(Device.token_hash == bindparam("token_hash"))
-_MARK_SEEN = (
+class Kiosk(NamedTuple):
+    """What the response API needs of a kiosk."""
+
+    id: int
+    counter_id: int
+    revoked_at: dt.datetime | None
+    last_seen_at: dt.datetime | None
+
+
+_KIOSK_BY_TOKEN_HASH = Prepared(
+    select(Device.id, Device.counter_id, Device.revoked_at, Device.last_seen_at).where(
+        Device.token_hash == bindparam("token_hash")
+    ),
+    Kiosk,
+)
+_MARK_SEEN: Prepared[tuple[Any, ...]] = Prepared(
     update(Device)
     .where(Device.id == bindparam("device_id"))
     .values(last_seen_at=bindparam("last_seen_at"))
 )
 
 
-def kiosk_for_token(
-    connection: Connection, token: str
-) -> Row[int, int, dt.datetime | None, dt.datetime | None] | None:
-    """What the response API needs of a kiosk: ``id, counter_id, revoked_at, last_seen_at``
-    (read on the caller's connection, e.g. ``session.connection()``)."""
-    found = connection.execute(_KIOSK_BY_TOKEN_HASH, {"token_hash": hash_secret(token)})
-    return found.first()
+def kiosk_for_token(connection: DirectConnection, token: str) -> Kiosk | None:
+    return connection.first(_KIOSK_BY_TOKEN_HASH, token_hash=hash_secret(token))
 
 
 def mark_seen(
-    session: DbSession, device_id: int, last_seen_at: dt.datetime | None, now: dt.datetime
+    connection: DirectConnection,
+    device_id: int,
+    last_seen_at: dt.datetime | None,
+    now: dt.datetime,
 ) -> None:
     """Record that the kiosk was heard from, at most once per :data:`LAST_SEEN_RESOLUTION`
     (in the caller's transaction)."""
     if last_seen_at is None or now - last_seen_at >= LAST_SEEN_RESOLUTION:
-        session.connection().execute(_MARK_SEEN, {"device_id": device_id, "last_seen_at": now})
+        connection.execute(_MARK_SEEN, device_id=device_id, last_seen_at=now)
 
 
 def integration_key_for_secret(session: DbSession, secret: str) -> IntegrationKey | None:

@@ -5,7 +5,8 @@ original stands); 409 the same ``id`` with other content, or this dossier alread
 answer to this form; 422 invalid, naming each field.
 
 This is the kiosk's hot path (bench/ingest.py): it reads only the columns it needs and writes
-the response with two INSERT statements, rather than loading and flushing ORM objects.
+the response with two INSERT statements, on a pooled DBAPI connection with statements prepared
+once (:mod:`survey_server.direct`), rather than through the ORM session.
 """
 
 from __future__ import annotations
@@ -17,17 +18,23 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import READ_ONLY_BEGIN
-from ..extensions import DbSession
-from ..models import Dossier, MisconductReport, Officer, Response, Shift, response_officers
+from ..direct import DirectConnection, Prepared
+from ..models import (
+    Dossier,
+    MisconductReport,
+    Officer,
+    Response,
+    Shift,
+    dossier_resolvers,
+    response_officers,
+)
 from ..timeutil import parse_iso_datetime
-from ..writer_lock import write_turn
 from . import Refused
 
 if TYPE_CHECKING:
@@ -55,12 +62,6 @@ class Outcome:
     client_id: str
     response_id: int
     flags: list[str]
-    session: DbSession = field(repr=False)
-
-    @property
-    def response(self) -> Response:
-        """The stored response (loaded on demand: the kiosk API needs only the id)."""
-        return self.session.get_one(Response, self.response_id)
 
 
 @dataclass(frozen=True)
@@ -70,33 +71,12 @@ class Policy:
     require_shift: bool = True
 
 
-# The hot path's statements, built once and run on the session's connection: executed with
-# parameters, they reuse SQLAlchemy's compiled cache without building and hashing a statement
-# per request, and skip the ORM's result machinery (they load no objects).
-_BY_CLIENT_ID = select(Response.id, Response.content_hash, Response.flags).where(
-    Response.client_id == bindparam("client_id")
-)
-_OFFICER_BY_CODE = select(Officer.id, Officer.active).where(Officer.code == bindparam("code"))
-_INSERT_RESPONSE = insert(Response.__table__)
-_INSERT_OFFICER_LINKS = insert(response_officers)
-_INSERT_MISCONDUCT = insert(MisconductReport.__table__)
-# A shift around the answer (give or take the clock tolerance) ...
-_AROUND_ANSWER = (Shift.opened_at <= bindparam("latest")) & (
-    Shift.closed_at.is_(None) | (Shift.closed_at >= bindparam("earliest"))
-)
-_SHIFT_AROUND = (
-    select(Shift.id).where(Shift.counter_id == bindparam("counter_id"), _AROUND_ANSWER).limit(1)
-)
-# ... or, for an answer not in the future, a shift open now.
-_SHIFT_AROUND_OR_OPEN = (
-    select(Shift.id)
-    .where(Shift.counter_id == bindparam("counter_id"), _AROUND_ANSWER | Shift.closed_at.is_(None))
-    .limit(1)
-)
+class _Stored(NamedTuple):
+    """A stored response as the idempotency check reads it."""
 
-
-# A stored response as the idempotency check reads it: id, content_hash, flags.
-_Stored = Row[int, str, list[str]]
+    id: int
+    content_hash: str
+    flags: list[str]
 
 
 class _Rated(NamedTuple):
@@ -104,6 +84,96 @@ class _Rated(NamedTuple):
 
     id: int
     active: bool
+
+
+class _Dossier(NamedTuple):
+    """What a form needs of its dossier."""
+
+    id: int
+    received_at: dt.datetime
+    returned_at: dt.datetime | None
+    reception_officer_id: int
+    return_officer_id: int | None
+
+
+# The response path's statements, prepared once per dialect (survey_server.direct).
+_BY_CLIENT_ID = Prepared(
+    select(Response.id, Response.content_hash, Response.flags).where(
+        Response.client_id == bindparam("client_id")
+    ),
+    _Stored,
+)
+_OFFICER_BY_CODE = Prepared(
+    select(Officer.id, Officer.active).where(Officer.code == bindparam("code")), _Rated
+)
+_OFFICER_BY_ID = Prepared(
+    select(Officer.id, Officer.active).where(Officer.id == bindparam("officer_id")), _Rated
+)
+_DOSSIER_BY_CODE = Prepared(
+    select(
+        Dossier.id,
+        Dossier.received_at,
+        Dossier.returned_at,
+        Dossier.reception_officer_id,
+        Dossier.return_officer_id,
+    ).where(Dossier.code == bindparam("code")),
+    _Dossier,
+)
+_RESOLVERS = Prepared(
+    select(Officer.id, Officer.active)
+    .join(dossier_resolvers, dossier_resolvers.c.officer_id == Officer.id)
+    .where(dossier_resolvers.c.dossier_id == bindparam("dossier_id"))
+    .order_by(Officer.code),
+    _Rated,
+)
+_VALID_ANSWER: Prepared[tuple[Any, ...]] = Prepared(
+    select(Response.id)
+    .where(
+        Response.dossier_id == bindparam("dossier_id"),
+        Response.form == bindparam("form"),
+        Response.valid.is_(True),
+    )
+    .limit(1)
+)
+_RESPONSE_COLUMNS = (
+    "client_id",
+    "form",
+    "form_version",
+    "dossier_id",
+    "counter_id",
+    "device_id",
+    "channel",
+    "answers",
+    "overall",
+    "answered_at",
+    "received_at",
+    "lang",
+    "valid",
+    "flags",
+    "content_hash",
+)
+_INSERT_RESPONSE: Prepared[tuple[Any, ...]] = Prepared(
+    insert(Response.__table__).returning(Response.id), column_keys=_RESPONSE_COLUMNS
+)
+_INSERT_OFFICER_LINK: Prepared[tuple[Any, ...]] = Prepared(
+    insert(response_officers), column_keys=("response_id", "officer_id")
+)
+_INSERT_MISCONDUCT: Prepared[tuple[Any, ...]] = Prepared(
+    insert(MisconductReport.__table__), column_keys=("response_id", "officer_id", "created_at")
+)
+# A shift around the answer (give or take the clock tolerance) ...
+_AROUND_ANSWER = (Shift.opened_at <= bindparam("latest")) & (
+    Shift.closed_at.is_(None) | (Shift.closed_at >= bindparam("earliest"))
+)
+_SHIFT_AROUND: Prepared[tuple[Any, ...]] = Prepared(
+    select(Shift.id).where(Shift.counter_id == bindparam("counter_id"), _AROUND_ANSWER).limit(1)
+)
+# ... or, for an answer not in the future, a shift open now.
+_SHIFT_AROUND_OR_OPEN: Prepared[tuple[Any, ...]] = Prepared(
+    select(Shift.id)
+    .where(Shift.counter_id == bindparam("counter_id"), _AROUND_ANSWER | Shift.closed_at.is_(None))
+    .limit(1)
+)
 
 
 def content_hash(body: dict[str, Any]) -> str:
@@ -117,15 +187,20 @@ def content_hash(body: dict[str, Any]) -> str:
 
 
 def submit_response(
-    session: DbSession,
+    connection: DirectConnection,
     body: Any,
     channel: Channel,
     forms: dict[str, FormDefinition],
     now: dt.datetime,
     policy: Policy | None = None,
-    on_write: Callable[[DbSession], None] | None = None,
+    on_write: Callable[[DirectConnection], None] | None = None,
 ) -> Outcome:
     """Validate and store one submitted form, exactly once. Raises :class:`Refused`.
+
+    The checks read without a lock (SQLite: no transaction, each SELECT on its own), so that
+    one worker's checks do not hold up another's write; the write is one transaction
+    (:meth:`DirectConnection.writing`). A submission stored since the checks is caught by the
+    unique constraints (IntegrityError below), as a concurrent one always is.
 
     ``on_write`` runs in the writing transaction, before the response is inserted (the kiosk
     API records there that the device was heard from).
@@ -135,12 +210,10 @@ def submit_response(
         raise Refused(422, "invalid_body", {"body": "not_an_object"})
     client_id = _client_id(body.get("id"))
     fingerprint = content_hash(body)
-    # The checks' connection (asked of the session once: each ask costs on the hot path).
-    reader = session.connection()
     if client_id is not None:
-        existing = _by_client_id(reader, client_id)
+        existing = connection.first(_BY_CLIENT_ID, client_id=client_id)
         if existing is not None:
-            return _replay(session, client_id, existing, fingerprint)
+            return _replay(client_id, existing, fingerprint)
 
     fields: dict[str, str] = {}
     if client_id is None:
@@ -163,9 +236,9 @@ def submit_response(
         for key, code in answer_errors.items():
             fields[key if key == "answers" else f"answers.{key}"] = code
 
-    dossier = _dossier(session, body.get("dossier_code"), fields)
+    dossier = _dossier(connection, body.get("dossier_code"), fields)
     form_id = str(form)
-    officers = _officers(session, reader, form_id, body.get("officer"), dossier, fields)
+    officers = _officers(connection, form_id, body.get("officer"), dossier, fields)
     if form_id == "phieu2" and "dossier_code" not in fields:
         if dossier is None:
             fields["dossier_code"] = "required"
@@ -175,7 +248,10 @@ def submit_response(
         raise Refused(422, "invalid_response", fields)
     assert definition is not None and client_id is not None and answered_at is not None
 
-    if dossier is not None and _has_valid_answer(session, dossier, form_id):
+    answered = dossier is not None and (
+        connection.first(_VALID_ANSWER, dossier_id=dossier.id, form=form_id) is not None
+    )
+    if answered:
         raise Refused(409, "already_answered", {"dossier_code": "already_answered"})
 
     flags: list[str] = list(channel.flags)
@@ -184,7 +260,9 @@ def submit_response(
         answered_at = now
         flags.append("clock_ahead")
     if policy.require_shift and channel.counter_id is not None:
-        _require_shift(reader, channel.counter_id, answered_at, now, policy.clock_ahead_tolerance)
+        _require_shift(
+            connection, channel.counter_id, answered_at, now, policy.clock_ahead_tolerance
+        )
     if dossier is not None and answered_at + policy.clock_ahead_tolerance < dossier.received_at:
         flags.append("answered_before_received")
     if any(not officer.active for officer in officers):
@@ -192,30 +270,17 @@ def submit_response(
     if form_id == "phieu2" and not officers:
         flags.append("no_resolving_officer")
 
-    dossier_id = dossier.id if dossier is not None else None
-    turn: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-    if reader.get_execution_options().get(READ_ONLY_BEGIN, False):
-        # The checks above read without taking a lock (the kiosk API's SQLite connection: no
-        # BEGIN, each SELECT on its own), so that they do not hold up the other workers' writes.
-        # The write takes the lock now, on the same connection (no second checkout from the
-        # pool), in its turn among the API's writers (writer_lock). A submission stored since
-        # the checks is caught by the unique constraints (IntegrityError below), as a
-        # concurrent one always is.
-        if reader.dialect.name == "sqlite":
-            turn = write_turn(reader)
-        else:
-            session.commit()
-    with turn:
-        try:
+    try:
+        with connection.writing():
             if on_write is not None:
-                on_write(session)
+                on_write(connection)
             response_id = _insert(
-                session,
+                connection,
                 {
                     "client_id": client_id,
                     "form": form_id,
                     "form_version": definition.version,
-                    "dossier_id": dossier_id,
+                    "dossier_id": dossier.id if dossier is not None else None,
                     "counter_id": channel.counter_id,
                     "device_id": channel.device_id,
                     "channel": channel.name,
@@ -232,47 +297,45 @@ def submit_response(
                 definition.misconduct_reported(clean),
                 now,
             )
-            session.commit()
-        except IntegrityError:
-            # Lost a race with a submission committed between our checks and our insert.
-            session.rollback()
-            existing = _by_client_id(session.connection(), client_id)
-            if existing is not None:
-                return _replay(session, client_id, existing, fingerprint)
-            if dossier is not None:
-                raise Refused(
-                    409, "already_answered", {"dossier_code": "already_answered"}
-                ) from None
-            raise
-    return Outcome(201, client_id, response_id, flags, session)
+    except IntegrityError:
+        # Lost a race with a submission committed between our checks and our insert.
+        existing = connection.first(_BY_CLIENT_ID, client_id=client_id)
+        if existing is not None:
+            return _replay(client_id, existing, fingerprint)
+        if dossier is not None:
+            raise Refused(409, "already_answered", {"dossier_code": "already_answered"}) from None
+        raise
+    return Outcome(201, client_id, response_id, flags)
 
 
 def _insert(
-    session: DbSession,
+    connection: DirectConnection,
     values: dict[str, Any],
     officer_ids: list[int],
     misconduct: bool,
     now: dt.datetime,
 ) -> int:
     """Insert the response, its officer links and any misconduct reports; return its id."""
-    connection = session.connection()
-    key = connection.execute(_INSERT_RESPONSE, values).inserted_primary_key
-    assert key is not None
-    response_id = int(key[0])
-    if officer_ids:
-        links = [{"response_id": response_id, "officer_id": officer} for officer in officer_ids]
-        connection.execute(_INSERT_OFFICER_LINKS, links)
-        if misconduct:
-            reports = [
+    inserted = connection.first(_INSERT_RESPONSE, **values)
+    assert inserted is not None
+    response_id = int(inserted[0])
+    connection.execute_many(
+        _INSERT_OFFICER_LINK,
+        [{"response_id": response_id, "officer_id": officer} for officer in officer_ids],
+    )
+    if misconduct:
+        connection.execute_many(
+            _INSERT_MISCONDUCT,
+            [
                 {"response_id": response_id, "officer_id": officer, "created_at": now}
                 for officer in officer_ids
-            ]
-            connection.execute(_INSERT_MISCONDUCT, reports)
+            ],
+        )
     return response_id
 
 
 def _require_shift(
-    connection: Connection,
+    connection: DirectConnection,
     counter_id: int,
     answered_at: dt.datetime,
     now: dt.datetime,
@@ -286,14 +349,13 @@ def _require_shift(
     """
     query = _SHIFT_AROUND_OR_OPEN if answered_at <= now else _SHIFT_AROUND
     window = {"earliest": answered_at - tolerance, "latest": answered_at + tolerance}
-    found = connection.scalar(query, {"counter_id": counter_id, **window})
-    if found is None:
+    if connection.first(query, counter_id=counter_id, **window) is None:
         raise Refused(422, "no_shift", {"answered_at": "no_shift_open"})
 
 
-def _replay(session: DbSession, client_id: str, existing: _Stored, fingerprint: str) -> Outcome:
+def _replay(client_id: str, existing: _Stored, fingerprint: str) -> Outcome:
     if existing.content_hash == fingerprint:
-        return Outcome(200, client_id, existing.id, list(existing.flags), session)
+        return Outcome(200, client_id, existing.id, list(existing.flags))
     raise Refused(409, "id_conflict", {"id": "already_used_with_other_content"})
 
 
@@ -304,10 +366,6 @@ def _client_id(value: Any) -> str | None:
         return str(uuid.UUID(value))
     except ValueError:
         return None
-
-
-def _by_client_id(connection: Connection, client_id: str) -> _Stored | None:
-    return connection.execute(_BY_CLIENT_ID, {"client_id": client_id}).first()
 
 
 def _answered_at(value: Any, fields: dict[str, str]) -> dt.datetime | None:
@@ -324,24 +382,23 @@ def _answered_at(value: Any, fields: dict[str, str]) -> dt.datetime | None:
         return None
 
 
-def _dossier(session: DbSession, code: Any, fields: dict[str, str]) -> Dossier | None:
+def _dossier(connection: DirectConnection, code: Any, fields: dict[str, str]) -> _Dossier | None:
     if code is None:
         return None
     if not isinstance(code, str) or not code or len(code) > 64 or "\x00" in code:
         fields["dossier_code"] = "invalid_code"  # NUL: PostgreSQL cannot even compare it
         return None
-    dossier = session.scalar(select(Dossier).where(Dossier.code == code))
+    dossier = connection.first(_DOSSIER_BY_CODE, code=code)
     if dossier is None:
         fields["dossier_code"] = "unknown_dossier"
     return dossier
 
 
 def _officers(
-    session: DbSession,
-    connection: Connection,
+    connection: DirectConnection,
     form_id: str,
     code: Any,
-    dossier: Dossier | None,
+    dossier: _Dossier | None,
     fields: dict[str, str],
 ) -> list[_Rated]:
     """Whom the form is about: phieu2 → every resolving officer of the dossier; phieu1 → the
@@ -349,30 +406,23 @@ def _officers(
     if form_id == "phieu2":
         if dossier is None:
             return []
-        return [_Rated(officer.id, officer.active) for officer in dossier.resolving_officers]
+        return connection.all(_RESOLVERS, dossier_id=dossier.id)
     if code is not None:
         if not isinstance(code, str) or len(code) > 64 or "\x00" in code:
             fields["officer"] = "invalid_code"
             return []
-        found = connection.execute(_OFFICER_BY_CODE, {"code": code}).first()
+        found = connection.first(_OFFICER_BY_CODE, code=code)
         if found is None:
             fields["officer"] = "unknown_officer"
             return []
-        return [_Rated(found.id, found.active)]
+        return [found]
     if dossier is not None:
-        desk = (
-            dossier.return_officer if dossier.returned_at else None
-        ) or dossier.reception_officer
-        return [_Rated(desk.id, desk.active)]
+        desk = (dossier.return_officer_id if dossier.returned_at else None) or (
+            dossier.reception_officer_id
+        )
+        officer = connection.first(_OFFICER_BY_ID, officer_id=desk)
+        assert officer is not None  # a foreign key
+        return [officer]
     if "dossier_code" not in fields:
         fields["officer"] = "required"
     return []
-
-
-def _has_valid_answer(session: DbSession, dossier: Dossier, form_id: str) -> bool:
-    found = session.scalar(
-        select(Response.id).where(
-            Response.dossier_id == dossier.id, Response.form == form_id, Response.valid.is_(True)
-        )
-    )
-    return found is not None

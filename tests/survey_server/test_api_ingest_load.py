@@ -32,7 +32,7 @@ from flask.testing import FlaskClient
 
 from builders import World, make_app, response_body, row_counts
 from gunicorn_support import Gunicorn, post_json, running
-from survey_server import READ_ONLY_BEGIN, writer_lock
+from survey_server import writer_lock
 from survey_server.extensions import db
 from survey_server.models import Device, RefusedSubmission, Response, response_officers
 
@@ -229,12 +229,13 @@ def test_two_threads_of_a_worker_take_turns_like_two_workers(
     def first() -> None:
         with app.app_context():
             # As the API's checks leave it: no transaction open (SQLite, no BEGIN).
-            connection = db.engine.connect().execution_options(**{READ_ONLY_BEGIN: True})
+            connection = db.engine.raw_connection()
             try:
-                with writer_lock.write_turn(connection):
+                begin = connection.cursor().execute
+                with writer_lock.write_turn(connection.info, lambda: begin("BEGIN IMMEDIATE")):
                     in_turn.set()
                     leave.wait(10)
-                    connection.exec_driver_sql("ROLLBACK")
+                    connection.rollback()
             finally:
                 connection.close()
 

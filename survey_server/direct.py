@@ -23,18 +23,21 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 from sqlalchemy import Engine
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.base import Executable
+from typing_extensions import TypeVar
 
 from . import writer_lock
 
-RowT = TypeVar("RowT")
+# What a query returns: a tuple of the processed columns unless ``row`` makes something else.
+RowT = TypeVar("RowT", default=tuple[Any, ...])
 _Processor = Callable[[Any], Any] | None
+_GIVEN = object()  # a bind whose value each execution must give
 
 
 class _Compiled:
@@ -51,8 +54,8 @@ class _Compiled:
         else:
             names = list(dict.fromkeys(compiled.bind_names.values()))
         # A column's scalar default (``default="pending"``), which Core fills in when the value
-        # is not given; a bind compiled with its value (a LIMIT) is a constant. Every other
-        # value must be given.
+        # is not given, and a bind compiled with its value (a LIMIT) are constants; every other
+        # value must be given (_GIVEN).
         defaults = {
             column.key: column.default.arg
             for column in [*compiled.insert_prefetch, *compiled.update_prefetch]
@@ -61,7 +64,7 @@ class _Compiled:
         self.binds: list[tuple[str, _Processor, Any]] = []
         for name in names:
             bind = compiled.binds[name]
-            constant = defaults.get(name, bind.effective_value)
+            constant = defaults.get(name, _GIVEN if bind.required else bind.effective_value)
             self.binds.append(
                 (name, bind.type.dialect_impl(dialect).bind_processor(dialect), constant)
             )
@@ -73,7 +76,7 @@ class _Compiled:
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         bound: list[Any] = []
         for name, process, constant in self.binds:
-            value = values[name] if constant is None else values.get(name, constant)
+            value = values[name] if constant is _GIVEN else values.get(name, constant)
             bound.append(value if process is None else process(value))
         if self.positional:
             return bound

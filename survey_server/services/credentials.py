@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 
@@ -78,7 +78,7 @@ _KIOSK_BY_TOKEN_HASH = Prepared(
     ),
     Kiosk,
 )
-_MARK_SEEN: Prepared[tuple[Any, ...]] = Prepared(
+_MARK_SEEN = Prepared(
     update(Device)
     .where(Device.id == bindparam("device_id"))
     .values(last_seen_at=bindparam("last_seen_at"))

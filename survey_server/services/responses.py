@@ -126,7 +126,7 @@ _RESOLVERS = Prepared(
     .order_by(Officer.code),
     _Rated,
 )
-_VALID_ANSWER: Prepared[tuple[Any, ...]] = Prepared(
+_VALID_ANSWER = Prepared(
     select(Response.id)
     .where(
         Response.dossier_id == bindparam("dossier_id"),
@@ -135,7 +135,8 @@ _VALID_ANSWER: Prepared[tuple[Any, ...]] = Prepared(
     )
     .limit(1)
 )
-_RESPONSE_COLUMNS = (
+# The columns a stored response is written with (every one: no default is left to Core).
+RESPONSE_COLUMNS = (
     "client_id",
     "form",
     "form_version",
@@ -152,24 +153,24 @@ _RESPONSE_COLUMNS = (
     "flags",
     "content_hash",
 )
-_INSERT_RESPONSE: Prepared[tuple[Any, ...]] = Prepared(
-    insert(Response.__table__).returning(Response.id), column_keys=_RESPONSE_COLUMNS
+_INSERT_RESPONSE = Prepared(
+    insert(Response.__table__).returning(Response.id), column_keys=RESPONSE_COLUMNS
 )
-_INSERT_OFFICER_LINK: Prepared[tuple[Any, ...]] = Prepared(
+_INSERT_OFFICER_LINK = Prepared(
     insert(response_officers), column_keys=("response_id", "officer_id")
 )
-_INSERT_MISCONDUCT: Prepared[tuple[Any, ...]] = Prepared(
+_INSERT_MISCONDUCT = Prepared(
     insert(MisconductReport.__table__), column_keys=("response_id", "officer_id", "created_at")
 )
 # A shift around the answer (give or take the clock tolerance) ...
 _AROUND_ANSWER = (Shift.opened_at <= bindparam("latest")) & (
     Shift.closed_at.is_(None) | (Shift.closed_at >= bindparam("earliest"))
 )
-_SHIFT_AROUND: Prepared[tuple[Any, ...]] = Prepared(
+_SHIFT_AROUND = Prepared(
     select(Shift.id).where(Shift.counter_id == bindparam("counter_id"), _AROUND_ANSWER).limit(1)
 )
 # ... or, for an answer not in the future, a shift open now.
-_SHIFT_AROUND_OR_OPEN: Prepared[tuple[Any, ...]] = Prepared(
+_SHIFT_AROUND_OR_OPEN = Prepared(
     select(Shift.id)
     .where(Shift.counter_id == bindparam("counter_id"), _AROUND_ANSWER | Shift.closed_at.is_(None))
     .limit(1)

@@ -109,7 +109,6 @@ def _configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # The response API reads without any BEGIN (survey_server.direct, not through here).
         options = connection.get_execution_options()
         connection.exec_driver_sql(
             "BEGIN" if options.get(READ_SNAPSHOT_BEGIN, False) else "BEGIN IMMEDIATE"

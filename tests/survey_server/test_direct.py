@@ -12,14 +12,14 @@ from typing import Any, NamedTuple
 
 import pytest
 from flask import Flask
-from sqlalchemy import bindparam, func, insert, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from builders import BACKENDS, World
 from survey_server import direct
 from survey_server.direct import Prepared
 from survey_server.extensions import db
-from survey_server.models import Device, MisconductReport, Officer, Response, response_officers
+from survey_server.models import MisconductReport, Officer, Response, response_officers
 from survey_server.services.responses import RESPONSE_COLUMNS
 
 pytestmark = BACKENDS
@@ -183,22 +183,3 @@ def test_a_failed_write_is_rolled_back_and_raised_as_core_raises_it(
             with pytest.raises(IntegrityError), connection.writing():
                 connection.first(_INSERT, **_values("first", MOMENTS[1]))  # unique client_id
         assert db.session.scalars(select(Response.client_id)).all() == ["first"]
-
-
-def test_a_lost_connection_is_invalidated_and_the_next_one_works(
-    app: Flask, world: World, backend: str
-) -> None:
-    if backend != "postgresql":
-        pytest.skip("a SQLite file cannot be disconnected")
-    read = Prepared(select(Device.id))
-    with app.app_context():
-        with direct.connect(db.engine) as connection:
-            pid = connection.first(Prepared(select(func.pg_backend_pid())))
-            assert pid is not None
-            db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid[0]})
-            db.session.commit()
-            with pytest.raises(OperationalError) as lost:
-                connection.first(read)
-            assert lost.value.connection_invalidated
-        with direct.connect(db.engine) as connection:
-            assert connection.first(read) == (world.device_id,)

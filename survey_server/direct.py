@@ -54,17 +54,20 @@ class _Compiled:
         else:
             names = list(dict.fromkeys(compiled.bind_names.values()))
         # A column's scalar default (``default="pending"``), which Core fills in when the value
-        # is not given, and a bind compiled with its value (a LIMIT) are constants; every other
-        # value must be given (_GIVEN).
-        defaults = {
-            column.key: column.default.arg
-            for column in [*compiled.insert_prefetch, *compiled.update_prefetch]
-            if column.default is not None and column.default.is_scalar
+        # is not given, and a bind compiled with its value (a LIMIT) are constants. Every other
+        # value must be given (_GIVEN), a column whose default Core would compute too (utcnow).
+        python_defaults = [
+            *((column.key, column.default) for column in compiled.insert_prefetch),
+            *((column.key, column.onupdate) for column in compiled.update_prefetch),
+        ]
+        constants: dict[str, Any] = {
+            key: default.arg if default is not None and default.is_scalar else _GIVEN
+            for key, default in python_defaults
         }
         self.binds: list[tuple[str, _Processor, Any]] = []
         for name in names:
             bind = compiled.binds[name]
-            constant = defaults.get(name, _GIVEN if bind.required else bind.effective_value)
+            constant = constants.get(name, _GIVEN if bind.required else bind.effective_value)
             self.binds.append(
                 (name, bind.type.dialect_impl(dialect).bind_processor(dialect), constant)
             )

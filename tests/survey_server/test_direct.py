@@ -156,6 +156,17 @@ def test_a_missing_value_is_an_error_not_a_null(app: Flask, world: World) -> Non
         assert db.session.scalar(select(Response.id)) is None
 
 
+def test_a_default_computed_by_core_must_be_given(app: Flask, world: World) -> None:
+    """``MisconductReport.created_at`` defaults to ``utcnow()``, which only Core would call."""
+    report = Prepared(insert(MisconductReport.__table__), column_keys=("response_id", "officer_id"))
+    with (
+        app.app_context(),
+        direct.connect(db.engine) as connection,
+        pytest.raises(KeyError, match="created_at"),
+    ):
+        connection.execute(report, response_id=1, officer_id=1)
+
+
 def test_a_statement_completed_at_execution_is_refused(app: Flask, world: World) -> None:
     with (
         app.app_context(),

@@ -130,30 +130,20 @@ class DirectConnection:
         self.dialect = dialect
 
     def first(self, statement: Prepared[RowT], **values: Any) -> RowT | None:
-        compiled = statement.compiled(self.dialect)
-        cursor = self._execute(compiled, values)
-        try:
-            found = cursor.fetchone()
-        finally:
-            cursor.close()
-        return None if found is None else statement.make_row(*compiled.row(found))
+        found = self._rows(statement, values, lambda cursor: cursor.fetchmany(1))
+        return found[0] if found else None
 
     def all(self, statement: Prepared[RowT], **values: Any) -> list[RowT]:
-        compiled = statement.compiled(self.dialect)
-        cursor = self._execute(compiled, values)
-        try:
-            found = cursor.fetchall()
-        finally:
-            cursor.close()
-        return [statement.make_row(*compiled.row(row)) for row in found]
+        return self._rows(statement, values, lambda cursor: cursor.fetchall())
 
     def execute(self, statement: Prepared[Any], **values: Any) -> None:
-        self._execute(statement.compiled(self.dialect), values).close()
+        compiled = statement.compiled(self.dialect)
+        self._cursor(compiled.sql, compiled.parameters(values)).close()
 
     def execute_many(self, statement: Prepared[Any], rows: Sequence[Mapping[str, Any]]) -> None:
         compiled = statement.compiled(self.dialect)
         for values in rows:
-            self._execute(compiled, values).close()
+            self._cursor(compiled.sql, compiled.parameters(values)).close()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -168,7 +158,7 @@ class DirectConnection:
         turn: contextlib.AbstractContextManager[None]
         if self.dialect.name == "sqlite":
             turn = writer_lock.write_turn(
-                self.connection.info, lambda: self._run_sql("BEGIN IMMEDIATE")
+                self.connection.info, lambda: self._cursor("BEGIN IMMEDIATE", ()).close()
             )
         else:
             self._call(driver.commit)
@@ -181,28 +171,36 @@ class DirectConnection:
                 self._call(driver.rollback)
                 raise
 
-    def _execute(self, compiled: _Compiled, values: Mapping[str, Any]) -> Any:
-        parameters = compiled.parameters(values)
-        cursor = self.connection.cursor()
+    def _rows(
+        self,
+        statement: Prepared[RowT],
+        values: Mapping[str, Any],
+        fetch: Callable[[Any], Sequence[Sequence[Any]]],
+    ) -> list[RowT]:
+        compiled = statement.compiled(self.dialect)
+        cursor = self._cursor(compiled.sql, compiled.parameters(values))
         try:
-            cursor.execute(compiled.sql, parameters)
-        except self.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise self._translated(exc, compiled.sql, parameters) from exc
-        return cursor
-
-    def _run_sql(self, sql: str) -> None:
-        cursor = self.connection.cursor()
-        try:
-            self._call(lambda: cursor.execute(sql), sql)
+            found = fetch(cursor)
         finally:
             cursor.close()
+        return [statement.make_row(*compiled.row(row)) for row in found]
 
-    def _call(self, action: Callable[[], Any], sql: str = "") -> None:
+    def _cursor(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any]) -> Any:
+        """A cursor that has executed ``sql``; the caller closes it."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, parameters)
+        except self.dialect.loaded_dbapi.Error as exc:
+            cursor.close()
+            raise self._translated(exc, sql, parameters) from exc
+        return cursor
+
+    def _call(self, action: Callable[[], Any]) -> None:
+        """``commit`` or ``rollback``, its driver error raised as SQLAlchemy's."""
         try:
             action()
         except self.dialect.loaded_dbapi.Error as exc:
-            raise self._translated(exc, sql, ()) from exc
+            raise self._translated(exc, "", ()) from exc
 
     def _translated(self, exc: Any, sql: str, parameters: Any) -> StatementError:
         lost = self.dialect.is_disconnect(exc, self.connection.driver_connection, None)
